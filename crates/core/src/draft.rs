@@ -1,0 +1,262 @@
+//! Raw indicator fields as a loader reads them, and their validation.
+//!
+//! Every loader fills an [`IndicatorDraft`] and calls
+//! [`IndicatorDraft::finish`], so the rules of the matching contract (§1)
+//! are written once.
+
+use std::collections::HashSet;
+use std::fmt;
+use std::sync::Arc;
+
+use jiff::Timestamp;
+use jiff::civil::{Date, DateTime};
+
+use crate::indicator::{
+    Action, Indicator, IndicatorType, Meta, Severity, Source,
+};
+use crate::value;
+
+/// Raw alert metadata, before validation.
+#[derive(Clone, Debug, Default)]
+pub struct MetaDraft {
+    /// Severity name.
+    pub severity: Option<String>,
+    /// Explicit `generateAlert`.
+    pub generate_alert: Option<bool>,
+    /// Expiration time text (RFC 3339, or a bare date meaning midnight
+    /// UTC).
+    pub expiration: Option<String>,
+    /// Device groups in scope.
+    pub rbac_group_names: Vec<String>,
+    /// Alert title.
+    pub title: Option<String>,
+    /// Alert description.
+    pub description: Option<String>,
+    /// Recommended actions.
+    pub recommended_actions: Option<String>,
+    /// Category.
+    pub category: Option<String>,
+    /// MITRE technique ids.
+    pub mitre_techniques: Vec<String>,
+    /// Application.
+    pub application: Option<String>,
+    /// External correlation id.
+    pub external_id: Option<String>,
+    /// Educate URL.
+    pub educate_url: Option<String>,
+}
+
+impl MetaDraft {
+    /// Validates the metadata.
+    ///
+    /// # Errors
+    ///
+    /// The reason when the severity or the expiration time is invalid.
+    pub fn finish(self) -> Result<Meta, String> {
+        let severity = match non_empty(self.severity) {
+            Some(s) => Some(s.parse::<Severity>()?),
+            None => None,
+        };
+        let expiration = match non_empty(self.expiration) {
+            Some(s) => Some(parse_time(&s)?),
+            None => None,
+        };
+        Ok(Meta {
+            severity,
+            generate_alert: self.generate_alert,
+            expiration,
+            rbac_group_names: clean_list(self.rbac_group_names),
+            title: non_empty(self.title),
+            description: non_empty(self.description),
+            recommended_actions: non_empty(self.recommended_actions),
+            category: non_empty(self.category),
+            mitre_techniques: clean_list(self.mitre_techniques),
+            application: non_empty(self.application),
+            external_id: non_empty(self.external_id),
+            educate_url: non_empty(self.educate_url),
+        })
+    }
+}
+
+fn non_empty(s: Option<String>) -> Option<String> {
+    s.map(|s| s.trim().to_owned()).filter(|s| !s.is_empty())
+}
+
+fn clean_list(v: Vec<String>) -> Vec<String> {
+    v.into_iter().filter_map(|s| non_empty(Some(s))).collect()
+}
+
+/// Parses an expiration or event time: RFC 3339 with `Z` or an offset;
+/// a date and time without a zone, read as UTC; or a bare date, read as
+/// midnight UTC.
+///
+/// # Errors
+///
+/// A reason naming the accepted forms.
+pub fn parse_time(s: &str) -> Result<Timestamp, String> {
+    let s = s.trim();
+    if let Ok(t) = s.parse::<Timestamp>() {
+        return Ok(t);
+    }
+    let utc = jiff::tz::TimeZone::UTC;
+    if let Ok(dt) = s.parse::<DateTime>() {
+        return dt.to_zoned(utc).map(|z| z.timestamp()).map_err(|e| e.to_string());
+    }
+    if let Ok(d) = s.parse::<Date>() {
+        return d.to_zoned(utc).map(|z| z.timestamp()).map_err(|e| e.to_string());
+    }
+    Err(format!("invalid time '{s}' (expected RFC 3339, e.g. 2026-01-31T00:00:00Z)"))
+}
+
+/// How a draft names its type: given by the source, or to be guessed from
+/// the value (plain lists).
+#[derive(Clone, Debug)]
+pub enum TypeSpec {
+    /// A type name as written in the source (`FileSha256`, `sha256`, …).
+    Named(String),
+    /// A known type.
+    Known(IndicatorType),
+    /// Guess from the value.
+    Infer,
+}
+
+/// One indicator as read, before validation.
+#[derive(Clone, Debug)]
+pub struct IndicatorDraft {
+    /// The type.
+    pub indicator_type: TypeSpec,
+    /// The raw value (may be defanged).
+    pub value: String,
+    /// The raw action; `None` is an error unless the loader has a default.
+    pub action: Option<String>,
+    /// Validated, shared metadata.
+    pub meta: Arc<Meta>,
+    /// Where the draft was read.
+    pub source: Source,
+}
+
+/// An indicator that could not be loaded, and why.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Rejection {
+    /// Where it was read.
+    pub source: Source,
+    /// The value as written.
+    pub value: String,
+    /// Why it was refused.
+    pub reason: String,
+}
+
+impl fmt::Display for Rejection {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: '{}': {}", self.source, self.value, self.reason)
+    }
+}
+
+impl IndicatorDraft {
+    /// Validates the draft: the type, the value in its normal form, the
+    /// action (aliases accepted) and the action/type pair.
+    ///
+    /// # Errors
+    ///
+    /// A [`Rejection`] naming source, value and reason.
+    pub fn finish(self) -> Result<Indicator, Rejection> {
+        match self.validate() {
+            Ok((indicator_type, value, action)) => Ok(Indicator {
+                indicator_type,
+                value: value.into_boxed_str(),
+                action,
+                meta: self.meta,
+                source: self.source,
+            }),
+            Err(reason) => {
+                Err(Rejection { source: self.source, value: self.value, reason })
+            }
+        }
+    }
+
+    fn validate(&self) -> Result<(IndicatorType, String, Action), String> {
+        let ty = match &self.indicator_type {
+            TypeSpec::Named(n) => n.parse::<IndicatorType>()?,
+            TypeSpec::Known(t) => *t,
+            TypeSpec::Infer => value::infer_type(&value::refang(&self.value))
+                .ok_or("cannot tell the type of this value (hash, IP, domain or URL)")?,
+        };
+        let value = value::normalize(ty, &self.value)?;
+        let raw_action = self.action.as_deref().map(str::trim).unwrap_or("");
+        if raw_action.is_empty() {
+            return Err("missing action".into());
+        }
+        let (action, _) = Action::parse_alias(raw_action)
+            .ok_or_else(|| format!("unknown action '{raw_action}'"))?;
+        if !action.allowed_on(ty) {
+            return Err(format!("Defender refuses action {action} on {ty}"));
+        }
+        Ok((ty, value, action))
+    }
+}
+
+/// Shares identical metadata between indicators, so that a million
+/// indicators from one feed carry one copy of its title.
+#[derive(Debug, Default)]
+pub struct MetaInterner {
+    seen: HashSet<Arc<Meta>>,
+}
+
+impl MetaInterner {
+    /// Returns the shared copy of `meta`.
+    pub fn intern(&mut self, meta: Meta) -> Arc<Meta> {
+        if let Some(m) = self.seen.get(&meta) {
+            return Arc::clone(m);
+        }
+        let m = Arc::new(meta);
+        self.seen.insert(Arc::clone(&m));
+        m
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn draft(ty: &str, value: &str, action: &str) -> IndicatorDraft {
+        let file: Arc<str> = Arc::from("t.csv");
+        IndicatorDraft {
+            indicator_type: TypeSpec::Named(ty.into()),
+            value: value.into(),
+            action: Some(action.into()),
+            meta: Arc::new(Meta::default()),
+            source: Source::line(&file, 7),
+        }
+    }
+
+    #[test]
+    fn aliases_become_canonical() {
+        let i = draft("DomainName", "evil.com", "alert").finish().unwrap();
+        assert_eq!(i.action, Action::Audit);
+        let i = draft("Url", "http://e.com", "AlertAndBlock").finish().unwrap();
+        assert_eq!(i.action, Action::Block);
+        assert!(i.alerts());
+        let i = draft("FileSha1", &"a".repeat(40), "ALLOW").finish().unwrap();
+        assert_eq!(i.action, Action::Allowed);
+        assert!(!i.alerts());
+    }
+
+    #[test]
+    fn refused_pairs_name_the_reason() {
+        let e = draft("IpAddress", "8.8.8.8", "BlockAndRemediate").finish().unwrap_err();
+        assert!(e.reason.contains("refuses action BlockAndRemediate on IpAddress"));
+        assert_eq!(e.to_string(), "t.csv:7: '8.8.8.8': Defender refuses action BlockAndRemediate on IpAddress");
+        let e = draft("CertificateThumbprint", &"a".repeat(40), "Block").finish();
+        assert!(e.is_err());
+        assert!(draft("Domain", "evil.com", "").finish().unwrap_err().reason.contains("missing action"));
+        assert!(draft("Bogus", "evil.com", "Block").finish().unwrap_err().reason.contains("unknown indicator type"));
+    }
+
+    #[test]
+    fn times() {
+        assert_eq!(parse_time("2026-01-31T00:00:00.0Z").unwrap().to_string(), "2026-01-31T00:00:00Z");
+        assert_eq!(parse_time("2026-01-31").unwrap().to_string(), "2026-01-31T00:00:00Z");
+        assert_eq!(parse_time("2026-01-31T02:00:00+02:00").unwrap().to_string(), "2026-01-31T00:00:00Z");
+        assert!(parse_time("tomorrow").is_err());
+    }
+}

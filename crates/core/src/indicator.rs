@@ -1,0 +1,394 @@
+//! The indicator model: one Defender custom indicator, normalised.
+
+use std::fmt;
+use std::str::FromStr;
+use std::sync::Arc;
+
+use jiff::Timestamp;
+
+/// The position of an indicator in an [`IndicatorSet`](crate::IndicatorSet).
+///
+/// Ids are dense, start at 0 and follow the order in which indicators were
+/// listed, which is also the final tie-breaker of precedence: the lower id
+/// wins.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct IndicatorId(pub u32);
+
+impl IndicatorId {
+    /// The id as an index into the set's side tables.
+    pub fn index(self) -> usize {
+        self.0 as usize
+    }
+}
+
+impl fmt::Display for IndicatorId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.0)
+    }
+}
+
+/// Defender's `indicatorType`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum IndicatorType {
+    /// MD5 of a file (32 hex digits).
+    FileMd5,
+    /// SHA-1 of a file (40 hex digits).
+    FileSha1,
+    /// SHA-256 of a file (64 hex digits).
+    FileSha256,
+    /// A signing certificate's thumbprint (40 hex digits; 64 offline).
+    CertificateThumbprint,
+    /// One public IP address (or, offline only, a CIDR network).
+    IpAddress,
+    /// A domain; matches the domain and all its subdomains.
+    DomainName,
+    /// A URL; matches by host, then by path prefix.
+    Url,
+}
+
+impl IndicatorType {
+    /// Every type, in a stable order for reports.
+    pub const ALL: [IndicatorType; 7] = [
+        IndicatorType::FileMd5,
+        IndicatorType::FileSha1,
+        IndicatorType::FileSha256,
+        IndicatorType::CertificateThumbprint,
+        IndicatorType::IpAddress,
+        IndicatorType::DomainName,
+        IndicatorType::Url,
+    ];
+
+    /// Defender's name for the type.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            IndicatorType::FileMd5 => "FileMd5",
+            IndicatorType::FileSha1 => "FileSha1",
+            IndicatorType::FileSha256 => "FileSha256",
+            IndicatorType::CertificateThumbprint => "CertificateThumbprint",
+            IndicatorType::IpAddress => "IpAddress",
+            IndicatorType::DomainName => "DomainName",
+            IndicatorType::Url => "Url",
+        }
+    }
+
+    /// True for the network types (IP, domain, URL), whose precedence
+    /// differs from files and certificates.
+    pub fn is_network(self) -> bool {
+        matches!(
+            self,
+            IndicatorType::IpAddress
+                | IndicatorType::DomainName
+                | IndicatorType::Url
+        )
+    }
+
+    /// True for the three file hash types.
+    pub fn is_file(self) -> bool {
+        matches!(
+            self,
+            IndicatorType::FileMd5
+                | IndicatorType::FileSha1
+                | IndicatorType::FileSha256
+        )
+    }
+}
+
+impl fmt::Display for IndicatorType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for IndicatorType {
+    type Err = String;
+
+    /// Accepts Defender's names case-insensitively, and the common
+    /// shorthands of other tools (`sha256`, `ip`, `domain`, …).
+    fn from_str(s: &str) -> Result<Self, String> {
+        let t = match s.trim().to_ascii_lowercase().as_str() {
+            "filemd5" | "md5" => IndicatorType::FileMd5,
+            "filesha1" | "sha1" => IndicatorType::FileSha1,
+            "filesha256" | "sha256" => IndicatorType::FileSha256,
+            "certificatethumbprint" | "certificate" | "cert" => {
+                IndicatorType::CertificateThumbprint
+            }
+            "ipaddress" | "ip" => IndicatorType::IpAddress,
+            "domainname" | "domain" => IndicatorType::DomainName,
+            "url" => IndicatorType::Url,
+            _ => return Err(format!("unknown indicator type '{s}'")),
+        };
+        Ok(t)
+    }
+}
+
+/// Defender's `action`, in canonical form.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Action {
+    /// Allow: never alerts, and wins over blocks for network indicators.
+    Allowed,
+    /// Audit: detect and alert, do not block.
+    Audit,
+    /// Warn: the user may bypass a block.
+    Warn,
+    /// Block execution or connection.
+    Block,
+    /// Block and remediate (files and certificates only).
+    BlockAndRemediate,
+}
+
+impl Action {
+    /// Every action, in a stable order for reports.
+    pub const ALL: [Action; 5] = [
+        Action::Allowed,
+        Action::Audit,
+        Action::Warn,
+        Action::Block,
+        Action::BlockAndRemediate,
+    ];
+
+    /// Defender's canonical name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Action::Allowed => "Allowed",
+            Action::Audit => "Audit",
+            Action::Warn => "Warn",
+            Action::Block => "Block",
+            Action::BlockAndRemediate => "BlockAndRemediate",
+        }
+    }
+
+    /// Parses a canonical name or one of Defender's legacy aliases,
+    /// case-insensitively. The second value is true when the alias implies
+    /// an alert (`AlertAndBlock`).
+    pub fn parse_alias(s: &str) -> Option<(Action, bool)> {
+        let a = match s.trim().to_ascii_lowercase().as_str() {
+            "allowed" | "allow" => (Action::Allowed, false),
+            "audit" | "alert" => (Action::Audit, false),
+            "warn" => (Action::Warn, false),
+            "block" => (Action::Block, false),
+            "alertandblock" => (Action::Block, true),
+            "blockandremediate" => (Action::BlockAndRemediate, false),
+            _ => return None,
+        };
+        Some(a)
+    }
+
+    /// Whether Defender accepts this action on this indicator type.
+    pub fn allowed_on(self, ty: IndicatorType) -> bool {
+        match ty {
+            IndicatorType::CertificateThumbprint => {
+                matches!(self, Action::Allowed | Action::BlockAndRemediate)
+            }
+            t if t.is_network() => self != Action::BlockAndRemediate,
+            _ => true,
+        }
+    }
+}
+
+impl fmt::Display for Action {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Defender's alert `severity`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Severity {
+    /// Informational (Defender's default when none is given).
+    Informational,
+    /// Low.
+    Low,
+    /// Medium.
+    Medium,
+    /// High.
+    High,
+}
+
+impl Severity {
+    /// Every severity, lowest first.
+    pub const ALL: [Severity; 4] =
+        [Severity::Informational, Severity::Low, Severity::Medium, Severity::High];
+
+    /// Defender's name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Informational => "Informational",
+            Severity::Low => "Low",
+            Severity::Medium => "Medium",
+            Severity::High => "High",
+        }
+    }
+}
+
+impl fmt::Display for Severity {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for Severity {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, String> {
+        let v = match s.trim().to_ascii_lowercase().as_str() {
+            "informational" | "info" => Severity::Informational,
+            "low" => Severity::Low,
+            "medium" => Severity::Medium,
+            "high" => Severity::High,
+            _ => return Err(format!("unknown severity '{s}'")),
+        };
+        Ok(v)
+    }
+}
+
+/// Where an indicator came from: a file and a line, or a JSON path.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Source {
+    /// The file as the user named it (or as found under a named folder).
+    pub file: Arc<str>,
+    /// The place inside the file.
+    pub location: Location,
+}
+
+/// A place inside an indicator file.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum Location {
+    /// A 1-based line number.
+    Line(u64),
+    /// A JSON path such as `$.value[3]`, and the line where it starts.
+    Json {
+        /// The path from the document root.
+        path: Box<str>,
+        /// The 1-based line where the element starts.
+        line: u64,
+    },
+}
+
+impl Source {
+    /// A source at a 1-based line.
+    pub fn line(file: &Arc<str>, line: u64) -> Source {
+        Source { file: Arc::clone(file), location: Location::Line(line) }
+    }
+
+    /// A source at a JSON path starting on `line`.
+    pub fn json(file: &Arc<str>, path: impl Into<Box<str>>, line: u64) -> Source {
+        let location = Location::Json { path: path.into(), line };
+        Source { file: Arc::clone(file), location }
+    }
+
+    /// The 1-based line number.
+    pub fn line_number(&self) -> u64 {
+        match self.location {
+            Location::Line(n) | Location::Json { line: n, .. } => n,
+        }
+    }
+
+    /// The JSON path, for sources inside JSON documents.
+    pub fn json_path(&self) -> Option<&str> {
+        match &self.location {
+            Location::Line(_) => None,
+            Location::Json { path, .. } => Some(path),
+        }
+    }
+}
+
+impl fmt::Display for Source {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.location {
+            Location::Line(n) => write!(f, "{}:{}", self.file, n),
+            Location::Json { path, line } => {
+                write!(f, "{}:{} ({})", self.file, line, path)
+            }
+        }
+    }
+}
+
+/// The alert metadata of an indicator.
+///
+/// Feeds give many indicators the same metadata (one MISP event, one
+/// plain list), so it is shared behind an `Arc`: a million indicators do
+/// not carry a million copies of one title.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
+pub struct Meta {
+    /// Alert severity; `None` means Defender's default, Informational.
+    pub severity: Option<Severity>,
+    /// Whether a matching event raises an alert; `None` means Defender's
+    /// default (true for every action but `Allowed`).
+    pub generate_alert: Option<bool>,
+    /// No match at or after this instant.
+    pub expiration: Option<Timestamp>,
+    /// Device groups in scope; empty means every device.
+    pub rbac_group_names: Vec<String>,
+    /// Alert title.
+    pub title: Option<String>,
+    /// Alert description.
+    pub description: Option<String>,
+    /// Recommended actions shown with the alert.
+    pub recommended_actions: Option<String>,
+    /// Alert category.
+    pub category: Option<String>,
+    /// MITRE ATT&CK technique ids.
+    pub mitre_techniques: Vec<String>,
+    /// Application name.
+    pub application: Option<String>,
+    /// The caller's own correlation id.
+    pub external_id: Option<String>,
+    /// Custom notification URL for Block and Warn.
+    pub educate_url: Option<String>,
+}
+
+/// One normalised, validated indicator.
+///
+/// Build one with [`IndicatorDraft::finish`](crate::IndicatorDraft::finish)
+/// or through a loader; both validate the value and the action.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Indicator {
+    /// The indicator's type.
+    pub indicator_type: IndicatorType,
+    /// The normalised value (see the matching contract, §1).
+    pub value: Box<str>,
+    /// The canonical action.
+    pub action: Action,
+    /// Alert metadata, shared between indicators that have the same.
+    pub meta: Arc<Meta>,
+    /// Where it came from.
+    pub source: Source,
+}
+
+impl Indicator {
+    /// Whether an effective hit of this indicator raises an alert.
+    pub fn alerts(&self) -> bool {
+        self.action != Action::Allowed
+            && self.meta.generate_alert.unwrap_or(true)
+    }
+
+    /// The severity an alert would carry.
+    pub fn severity(&self) -> Severity {
+        self.meta.severity.unwrap_or(Severity::Informational)
+    }
+
+    /// True when the value uses an offline-only extension that Defender
+    /// itself would refuse (a CIDR network, a URL without a scheme, a
+    /// SHA-256 certificate thumbprint).
+    pub fn is_offline_only(&self) -> bool {
+        match self.indicator_type {
+            IndicatorType::IpAddress => self.value.contains('/'),
+            IndicatorType::Url => !self.value.contains("://"),
+            IndicatorType::CertificateThumbprint => self.value.len() == 64,
+            _ => false,
+        }
+    }
+
+    /// Whether the indicator applies to an event at `time` on a device in
+    /// `group` (device-group scope and expiry, contract §3).
+    pub fn applies(&self, time: Option<Timestamp>, group: Option<&str>) -> bool {
+        if let (Some(exp), Some(t)) = (self.meta.expiration, time) {
+            if t >= exp {
+                return false;
+            }
+        }
+        let groups = &self.meta.rbac_group_names;
+        groups.is_empty()
+            || group.is_some_and(|g| groups.iter().any(|n| n == g))
+    }
+}

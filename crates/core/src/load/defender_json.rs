@@ -1,0 +1,158 @@
+//! Defender API JSON: an array of Indicator entities, JSON Lines of them,
+//! one entity, or a list response `{"value":[…]}` as `GET /api/indicators`
+//! returns it.
+
+use serde::Deserialize;
+use serde_json::value::RawValue;
+
+use crate::draft::{IndicatorDraft, MetaDraft, TypeSpec};
+use crate::indicator::Source;
+
+use super::{Context, LineCounter, json_lines};
+
+/// One entity, read leniently: every field optional, `category` as either
+/// the integer the API returns or a name, `generateAlert` as a boolean or
+/// the `"True"` text some exporters write.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct ApiIndicator {
+    indicator_type: Option<String>,
+    indicator_value: Option<String>,
+    action: Option<String>,
+    severity: Option<String>,
+    title: Option<String>,
+    description: Option<String>,
+    recommended_actions: Option<String>,
+    category: Option<serde_json::Value>,
+    mitre_techniques: Option<Vec<String>>,
+    generate_alert: Option<serde_json::Value>,
+    expiration_time: Option<String>,
+    rbac_group_names: Option<Vec<String>>,
+    application: Option<String>,
+    #[serde(alias = "externalID")]
+    external_id: Option<String>,
+    educate_url: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct ListResponse<'a> {
+    #[serde(borrow)]
+    value: Vec<&'a RawValue>,
+}
+
+pub(super) fn load(ctx: &mut Context<'_>, bytes: &[u8]) -> Result<(), String> {
+    let first = bytes.iter().find(|b| !b.is_ascii_whitespace());
+    if first == Some(&b'[') {
+        let items: Vec<&RawValue> = serde_json::from_slice(bytes)
+            .map_err(|e| format!("invalid JSON array: {e}"))?;
+        let mut lines = LineCounter::new(bytes);
+        for (i, raw) in items.into_iter().enumerate() {
+            entity(ctx, &mut lines, raw, format!("$[{i}]"));
+        }
+        return Ok(());
+    }
+    if first != Some(&b'{') {
+        return Err("not Defender JSON: expected an array or objects".into());
+    }
+    match serde_json::from_slice::<&RawValue>(bytes) {
+        Ok(doc) => document(ctx, &mut LineCounter::new(bytes), doc),
+        // Several top-level objects: JSON Lines.
+        Err(e) if e.is_syntax() && e.to_string().contains("trailing") => {
+            let mut lines = LineCounter::new(bytes);
+            for (line, raw) in json_lines(bytes) {
+                match raw {
+                    Ok(raw) => entity(ctx, &mut lines, raw, "$".into()),
+                    Err(why) => ctx.reject(
+                        Source::line(&ctx.file, line),
+                        "",
+                        format!("invalid JSON: {why}"),
+                    ),
+                }
+            }
+            Ok(())
+        }
+        Err(e) => Err(format!("invalid JSON: {e}")),
+    }
+}
+
+fn document(
+    ctx: &mut Context<'_>,
+    lines: &mut LineCounter<'_>,
+    doc: &RawValue,
+) -> Result<(), String> {
+    if let Ok(list) = serde_json::from_str::<ListResponse<'_>>(doc.get()) {
+        for (i, raw) in list.value.into_iter().enumerate() {
+            entity(ctx, lines, raw, format!("$.value[{i}]"));
+        }
+    } else {
+        entity(ctx, lines, doc, "$".into());
+    }
+    Ok(())
+}
+
+fn entity(
+    ctx: &mut Context<'_>,
+    lines: &mut LineCounter<'_>,
+    raw: &RawValue,
+    path: String,
+) {
+    let source = Source::json(&ctx.file, path, lines.line_of(raw.get()));
+    let api: ApiIndicator = match serde_json::from_str(raw.get()) {
+        Ok(a) => a,
+        Err(e) => return ctx.reject(source, "", format!("not an Indicator entity: {e}")),
+    };
+    let value = api.indicator_value.clone().unwrap_or_default();
+    let generate_alert = match api.generate_alert.as_ref().map(bool_like) {
+        None => None,
+        Some(Some(b)) => Some(b),
+        Some(None) => {
+            return ctx.reject(source, &value, "generateAlert must be a boolean");
+        }
+    };
+    let meta = MetaDraft {
+        severity: api.severity,
+        generate_alert,
+        expiration: api.expiration_time,
+        rbac_group_names: api.rbac_group_names.unwrap_or_default(),
+        title: api.title,
+        description: api.description,
+        recommended_actions: api.recommended_actions,
+        category: api.category.as_ref().and_then(category_text),
+        mitre_techniques: api.mitre_techniques.unwrap_or_default(),
+        application: api.application,
+        external_id: api.external_id,
+        educate_url: api.educate_url,
+    };
+    let meta = match meta.finish() {
+        Ok(m) => ctx.interner.intern(m),
+        Err(reason) => return ctx.reject(source, &value, reason),
+    };
+    ctx.push(IndicatorDraft {
+        indicator_type: TypeSpec::Named(api.indicator_type.unwrap_or_default()),
+        value,
+        action: api.action,
+        meta,
+        source,
+    });
+}
+
+/// `null` reads as absent; booleans, and `"True"`/`"False"` in any case.
+fn bool_like(v: &serde_json::Value) -> Option<bool> {
+    match v {
+        serde_json::Value::Bool(b) => Some(*b),
+        serde_json::Value::String(s) if s.eq_ignore_ascii_case("true") => Some(true),
+        serde_json::Value::String(s) if s.eq_ignore_ascii_case("false") => Some(false),
+        _ => None,
+    }
+}
+
+/// The API returns `category` as an integer whose names are undocumented;
+/// keep it as text either way.
+fn category_text(v: &serde_json::Value) -> Option<String> {
+    match v {
+        serde_json::Value::String(s) => Some(s.clone()),
+        serde_json::Value::Number(n) => Some(n.to_string()),
+        _ => None,
+    }
+}
+

@@ -1,0 +1,341 @@
+//! Loaders: indicator files in every common format, read into
+//! [`Indicator`]s with every refusal accounted for.
+//!
+//! The format is chosen by [`Format::detect`] (extension, then content)
+//! unless the caller names one. Each loader fills
+//! [`IndicatorDraft`](crate::IndicatorDraft)s and lets them validate
+//! themselves, so the rules live in one place.
+
+mod defender_csv;
+mod defender_json;
+mod detect;
+mod misp;
+mod stix;
+mod text;
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use crate::draft::{IndicatorDraft, MetaDraft, MetaInterner, Rejection};
+use crate::indicator::{Indicator, IndicatorType, Severity};
+
+/// An indicator file format.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Format {
+    /// Defender portal CSV import.
+    DefenderCsv,
+    /// Defender API JSON: an array, JSON Lines, or a `{"value":[…]}` list.
+    DefenderJson,
+    /// One value per line, `#` comments.
+    Text,
+    /// A MISP event (or a search response holding events).
+    MispJson,
+    /// A MISP feed folder (`manifest.json` and `<uuid>.json` events).
+    MispFeed,
+    /// A MISP attribute CSV export.
+    MispCsv,
+    /// A STIX 2.1 bundle.
+    Stix,
+}
+
+impl Format {
+    /// The name used on the command line.
+    pub fn name(self) -> &'static str {
+        match self {
+            Format::DefenderCsv => "defender-csv",
+            Format::DefenderJson => "defender-json",
+            Format::Text => "txt",
+            Format::MispJson => "misp",
+            Format::MispFeed => "misp-feed",
+            Format::MispCsv => "misp-csv",
+            Format::Stix => "stix",
+        }
+    }
+
+    /// Every format, for help texts.
+    pub const ALL: [Format; 7] = [
+        Format::DefenderCsv,
+        Format::DefenderJson,
+        Format::Text,
+        Format::MispJson,
+        Format::MispFeed,
+        Format::MispCsv,
+        Format::Stix,
+    ];
+
+    /// Chooses the format of `path`: a folder is a MISP feed; otherwise
+    /// the content decides (it is more reliable than the extension, which
+    /// only breaks ties).
+    ///
+    /// # Errors
+    ///
+    /// When the path cannot be read.
+    pub fn detect(path: &Path) -> Result<Format, LoadError> {
+        detect::detect(path)
+    }
+}
+
+impl std::str::FromStr for Format {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, String> {
+        let wanted = s.trim().to_ascii_lowercase();
+        Format::ALL.into_iter().find(|f| f.name() == wanted).ok_or_else(|| {
+            let names: Vec<_> = Format::ALL.iter().map(|f| f.name()).collect();
+            format!("unknown format '{s}' (expected one of {})", names.join(", "))
+        })
+    }
+}
+
+impl fmt::Display for Format {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// What a loader needs beyond the file itself.
+#[derive(Clone, Debug)]
+pub struct LoadOptions {
+    /// Use this format instead of detecting one.
+    pub format: Option<Format>,
+    /// Action for formats that carry none (plain lists, MISP, STIX).
+    pub default_action: String,
+    /// Severity for formats that carry none.
+    pub default_severity: Option<Severity>,
+    /// Title for formats that carry none.
+    pub default_title: Option<String>,
+    /// Force the type of plain-list values instead of inferring it.
+    pub text_type: Option<IndicatorType>,
+    /// Load MISP attributes whose `to_ids` is false too.
+    pub misp_all_attributes: bool,
+}
+
+impl Default for LoadOptions {
+    fn default() -> Self {
+        LoadOptions {
+            format: None,
+            default_action: "Audit".into(),
+            default_severity: None,
+            default_title: None,
+            text_type: None,
+            misp_all_attributes: false,
+        }
+    }
+}
+
+/// The result of loading one or more files.
+#[derive(Debug, Default)]
+pub struct Loaded {
+    /// Valid indicators, in file order.
+    pub indicators: Vec<Indicator>,
+    /// Invalid indicators, with reasons.
+    pub rejected: Vec<Rejection>,
+    /// Entries left out on purpose (MISP attributes not marked `to_ids`,
+    /// types with no Defender counterpart), counted by reason.
+    pub skipped: BTreeMap<String, u64>,
+}
+
+impl Loaded {
+    fn skip(&mut self, reason: impl Into<String>) {
+        *self.skipped.entry(reason.into()).or_default() += 1;
+    }
+
+    /// Appends another file's result.
+    pub fn extend(&mut self, other: Loaded) {
+        self.indicators.extend(other.indicators);
+        self.rejected.extend(other.rejected);
+        for (k, v) in other.skipped {
+            *self.skipped.entry(k).or_default() += v;
+        }
+    }
+}
+
+/// A file that could not be read at all.
+#[derive(Debug)]
+pub struct LoadError {
+    /// The file.
+    pub path: PathBuf,
+    /// What went wrong.
+    pub kind: LoadErrorKind,
+}
+
+/// Why a file could not be read.
+#[derive(Debug)]
+pub enum LoadErrorKind {
+    /// An I/O error.
+    Io(std::io::Error),
+    /// The file is not in the expected format at all (as opposed to single
+    /// bad entries, which are rejections).
+    Syntax(String),
+}
+
+impl fmt::Display for LoadError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.kind {
+            LoadErrorKind::Io(e) => write!(f, "{}: {e}", self.path.display()),
+            LoadErrorKind::Syntax(m) => write!(f, "{}: {m}", self.path.display()),
+        }
+    }
+}
+
+impl std::error::Error for LoadError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match &self.kind {
+            LoadErrorKind::Io(e) => Some(e),
+            LoadErrorKind::Syntax(_) => None,
+        }
+    }
+}
+
+impl LoadError {
+    fn io(path: &Path, e: std::io::Error) -> LoadError {
+        LoadError { path: path.to_owned(), kind: LoadErrorKind::Io(e) }
+    }
+
+    fn syntax(path: &Path, m: impl Into<String>) -> LoadError {
+        LoadError { path: path.to_owned(), kind: LoadErrorKind::Syntax(m.into()) }
+    }
+}
+
+/// Loads one file (or MISP feed folder).
+///
+/// # Errors
+///
+/// A [`LoadError`] when the file cannot be read or is not in the format at
+/// all. Bad entries inside a readable file are not errors: they are
+/// returned in [`Loaded::rejected`].
+pub fn load_path(path: &Path, opts: &LoadOptions) -> Result<Loaded, LoadError> {
+    let format = match opts.format {
+        Some(f) => f,
+        None => Format::detect(path)?,
+    };
+    if format == Format::MispFeed {
+        return misp::load_feed(path, opts);
+    }
+    let bytes = std::fs::read(path).map_err(|e| LoadError::io(path, e))?;
+    let name: Arc<str> = Arc::from(path.display().to_string());
+    load_bytes(&name, &bytes, format, opts)
+        .map_err(|m| LoadError::syntax(path, m))
+}
+
+/// Loads indicators from bytes already in memory, named `name` in
+/// messages. `format` must not be [`Format::MispFeed`] (a folder).
+///
+/// # Errors
+///
+/// A message when the bytes are not in the format at all.
+pub fn load_bytes(
+    name: &Arc<str>,
+    bytes: &[u8],
+    format: Format,
+    opts: &LoadOptions,
+) -> Result<Loaded, String> {
+    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+    let mut ctx = Context::new(name, opts);
+    match format {
+        Format::DefenderCsv => defender_csv::load(&mut ctx, bytes)?,
+        Format::DefenderJson => defender_json::load(&mut ctx, bytes)?,
+        Format::Text => text::load(&mut ctx, bytes)?,
+        Format::MispJson => misp::load_event_file(&mut ctx, bytes)?,
+        Format::MispCsv => misp::load_csv(&mut ctx, bytes)?,
+        Format::Stix => stix::load(&mut ctx, bytes)?,
+        Format::MispFeed => return Err("a MISP feed is a folder".into()),
+    }
+    Ok(ctx.out)
+}
+
+/// State shared by the loaders while reading one file.
+struct Context<'o> {
+    file: Arc<str>,
+    opts: &'o LoadOptions,
+    interner: MetaInterner,
+    out: Loaded,
+}
+
+impl<'o> Context<'o> {
+    fn new(file: &Arc<str>, opts: &'o LoadOptions) -> Self {
+        Context {
+            file: Arc::clone(file),
+            opts,
+            interner: MetaInterner::default(),
+            out: Loaded::default(),
+        }
+    }
+
+    /// Validates a draft and files it as loaded or rejected.
+    fn push(&mut self, draft: IndicatorDraft) {
+        match draft.finish() {
+            Ok(i) => self.out.indicators.push(i),
+            Err(r) => self.out.rejected.push(r),
+        }
+    }
+
+    fn reject(&mut self, source: crate::Source, value: &str, reason: impl Into<String>) {
+        self.out.rejected.push(Rejection {
+            source,
+            value: value.to_owned(),
+            reason: reason.into(),
+        });
+    }
+
+    /// Metadata defaults for formats that carry no alert fields.
+    fn default_meta(&self) -> MetaDraft {
+        MetaDraft {
+            severity: self.opts.default_severity.map(|s| s.as_str().to_owned()),
+            title: self.opts.default_title.clone(),
+            ..MetaDraft::default()
+        }
+    }
+}
+
+/// Reads JSON lines: one value per non-blank line, with its 1-based line
+/// number, or the line's error.
+fn json_lines(
+    bytes: &[u8],
+) -> impl Iterator<Item = (u64, Result<&serde_json::value::RawValue, String>)> {
+    bytes.split(|&b| b == b'\n').enumerate().filter_map(|(i, line)| {
+        let line = line.strip_suffix(b"\r").unwrap_or(line);
+        if line.iter().all(u8::is_ascii_whitespace) {
+            return None;
+        }
+        let parsed = serde_json::from_slice(line).map_err(|e| e.to_string());
+        Some((i as u64 + 1, parsed))
+    })
+}
+
+/// Finds the line of slices of one document, visited in order, in linear
+/// time overall.
+struct LineCounter<'a> {
+    whole: &'a [u8],
+    offset: usize,
+    line: u64,
+}
+
+impl<'a> LineCounter<'a> {
+    fn new(whole: &'a [u8]) -> Self {
+        LineCounter { whole, offset: 0, line: 1 }
+    }
+
+    /// The 1-based line where `part`, a slice of the document, starts.
+    /// Parts must come in document order; an earlier one restarts the
+    /// count.
+    fn line_of(&mut self, part: &str) -> u64 {
+        let at = (part.as_ptr() as usize)
+            .saturating_sub(self.whole.as_ptr() as usize)
+            .min(self.whole.len());
+        if at < self.offset {
+            self.offset = 0;
+            self.line = 1;
+        }
+        let skipped = &self.whole[self.offset..at];
+        self.line += memchr_count(skipped);
+        self.offset = at;
+        self.line
+    }
+}
+
+fn memchr_count(b: &[u8]) -> u64 {
+    b.iter().filter(|&&c| c == b'\n').count() as u64
+}

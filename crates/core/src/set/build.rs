@@ -1,0 +1,240 @@
+//! Compiling indicators into an [`IndicatorSet`].
+
+use std::collections::HashMap;
+use std::fmt;
+use std::net::IpAddr;
+
+use super::{IndicatorSet, cidr::CidrTable, ids::KeyedTable, precedence, url_table::UrlTable};
+use crate::indicator::{Action, Indicator, IndicatorId, IndicatorType, Source};
+use crate::value::{hex, ip::Cidr, url::Url};
+
+/// An exact duplicate (same type, value and action) merged into the
+/// indicator listed first.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Merged {
+    /// The indicator that was kept.
+    pub kept: IndicatorId,
+    /// Where the dropped copy was listed.
+    pub source: Source,
+}
+
+/// One value listed with different actions. All of them are kept;
+/// precedence decides which is effective.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Conflict {
+    /// The type.
+    pub indicator_type: IndicatorType,
+    /// The normalised value.
+    pub value: Box<str>,
+    /// The indicators, in set order.
+    pub ids: Vec<IndicatorId>,
+    /// Their actions, in the same order.
+    pub actions: Vec<Action>,
+}
+
+/// Why a set could not be built.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BuildError {
+    kind: BuildErrorKind,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum BuildErrorKind {
+    TooMany(usize),
+    BadValue { source: Source, value: Box<str> },
+}
+
+impl BuildError {
+    /// Where the offending indicator came from, if one is to blame.
+    pub fn source(&self) -> Option<&Source> {
+        match &self.kind {
+            BuildErrorKind::BadValue { source, .. } => Some(source),
+            BuildErrorKind::TooMany(_) => None,
+        }
+    }
+}
+
+impl fmt::Display for BuildError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.kind {
+            BuildErrorKind::TooMany(n) => {
+                write!(f, "{n} indicators is more than a set can hold ({})", u32::MAX)
+            }
+            BuildErrorKind::BadValue { source, value } => write!(
+                f,
+                "{source}: '{value}' is not in normal form (build indicators through a loader or IndicatorDraft)"
+            ),
+        }
+    }
+}
+
+impl std::error::Error for BuildError {}
+
+/// Builds [`IndicatorSet`]s. Reusable: `build` takes `&self`.
+#[derive(Clone, Debug, Default)]
+pub struct IndicatorSetBuilder {
+    merge_duplicates: Option<bool>,
+}
+
+impl IndicatorSetBuilder {
+    /// A builder with the defaults (duplicates merged).
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Whether exact duplicates merge into the first (default true).
+    pub fn merge_duplicates(&mut self, yes: bool) -> &mut Self {
+        self.merge_duplicates = Some(yes);
+        self
+    }
+
+    /// Compiles the indicators. Ids follow the input order, after exact
+    /// duplicates are merged.
+    ///
+    /// # Errors
+    ///
+    /// When there are more than `u32::MAX` indicators, or a value is not
+    /// in the normal form the loaders produce.
+    pub fn build(&self, indicators: Vec<Indicator>) -> Result<IndicatorSet, BuildError> {
+        if indicators.len() >= u32::MAX as usize {
+            return Err(BuildError { kind: BuildErrorKind::TooMany(indicators.len()) });
+        }
+        let (indicators, merged) = if self.merge_duplicates.unwrap_or(true) {
+            dedupe(indicators)
+        } else {
+            (indicators, Vec::new())
+        };
+        let conflicts = find_conflicts(&indicators);
+        let mut set = IndicatorSet {
+            rank: indicators.iter().map(precedence::rank).collect(),
+            indicators: Vec::new(),
+            md5: KeyedTable::default(),
+            sha1: KeyedTable::default(),
+            sha256: KeyedTable::default(),
+            cert_sha1: KeyedTable::default(),
+            cert_sha256: KeyedTable::default(),
+            exact_v4: KeyedTable::default(),
+            exact_v6: KeyedTable::default(),
+            cidr_v4: CidrTable::build(Vec::new()),
+            cidr_v6: CidrTable::build(Vec::new()),
+            domains: KeyedTable::default(),
+            urls: UrlTable::default(),
+            merged,
+            conflicts,
+        };
+        let mut nets = Networks::default();
+        for (i, ind) in indicators.iter().enumerate() {
+            set.add(ind, IndicatorId(i as u32), &mut nets).map_err(|()| BuildError {
+                kind: BuildErrorKind::BadValue {
+                    source: ind.source.clone(),
+                    value: ind.value.clone(),
+                },
+            })?;
+        }
+        set.cidr_v4 = CidrTable::build(nets.v4);
+        set.cidr_v6 = CidrTable::build(nets.v6);
+        set.shrink();
+        set.indicators = indicators;
+        Ok(set)
+    }
+}
+
+#[derive(Default)]
+struct Networks {
+    v4: Vec<(u32, u8, IndicatorId)>,
+    v6: Vec<(u128, u8, IndicatorId)>,
+}
+
+impl IndicatorSet {
+    /// Files one indicator in its family structure.
+    fn add(&mut self, ind: &Indicator, id: IndicatorId, nets: &mut Networks) -> Result<(), ()> {
+        let v = ind.value.as_bytes();
+        match ind.indicator_type {
+            IndicatorType::FileMd5 => self.md5.insert(hex::decode(v).ok_or(())?, id),
+            IndicatorType::FileSha1 => self.sha1.insert(hex::decode(v).ok_or(())?, id),
+            IndicatorType::FileSha256 => self.sha256.insert(hex::decode(v).ok_or(())?, id),
+            IndicatorType::CertificateThumbprint => match v.len() {
+                40 => self.cert_sha1.insert(hex::decode(v).ok_or(())?, id),
+                _ => self.cert_sha256.insert(hex::decode(v).ok_or(())?, id),
+            },
+            IndicatorType::IpAddress => self.add_ip(&ind.value, id, nets)?,
+            IndicatorType::DomainName => self.domains.insert(ind.value.clone(), id),
+            IndicatorType::Url => self.urls.insert(&Url::parse(&ind.value).map_err(|_| ())?, id),
+        }
+        Ok(())
+    }
+
+    fn add_ip(&mut self, v: &str, id: IndicatorId, nets: &mut Networks) -> Result<(), ()> {
+        if v.contains('/') {
+            let c = Cidr::parse(v).map_err(|_| ())?;
+            match c.addr {
+                IpAddr::V4(a) => nets.v4.push((u32::from(a), c.prefix, id)),
+                IpAddr::V6(a) => nets.v6.push((u128::from(a), c.prefix, id)),
+            }
+            return Ok(());
+        }
+        match v.parse::<IpAddr>().map_err(|_| ())? {
+            IpAddr::V4(a) => self.exact_v4.insert(u32::from(a), id),
+            IpAddr::V6(a) => self.exact_v6.insert(u128::from(a), id),
+        }
+        Ok(())
+    }
+
+    fn shrink(&mut self) {
+        self.md5.shrink_to_fit();
+        self.sha1.shrink_to_fit();
+        self.sha256.shrink_to_fit();
+        self.domains.shrink_to_fit();
+        self.exact_v4.shrink_to_fit();
+    }
+}
+
+/// Drops exact duplicates (type, value, action), keeping the first.
+fn dedupe(indicators: Vec<Indicator>) -> (Vec<Indicator>, Vec<Merged>) {
+    let mut first: HashMap<(IndicatorType, &str, Action), u32, foldhash::fast::RandomState> =
+        HashMap::default();
+    let mut keep = vec![true; indicators.len()];
+    let mut merged_at = Vec::new();
+    let mut kept = 0u32;
+    for (i, ind) in indicators.iter().enumerate() {
+        let key = (ind.indicator_type, &*ind.value, ind.action);
+        match first.get(&key) {
+            Some(&k) => {
+                keep[i] = false;
+                merged_at.push((k, i));
+            }
+            None => {
+                first.insert(key, kept);
+                kept += 1;
+            }
+        }
+    }
+    drop(first);
+    let merged = merged_at
+        .into_iter()
+        .map(|(k, i)| Merged { kept: IndicatorId(k), source: indicators[i].source.clone() })
+        .collect();
+    let out = indicators.into_iter().zip(keep).filter_map(|(ind, k)| k.then_some(ind)).collect();
+    (out, merged)
+}
+
+/// Values that appear with more than one action.
+fn find_conflicts(indicators: &[Indicator]) -> Vec<Conflict> {
+    let mut by_value: HashMap<(IndicatorType, &str), Vec<u32>, foldhash::fast::RandomState> =
+        HashMap::default();
+    for (i, ind) in indicators.iter().enumerate() {
+        by_value.entry((ind.indicator_type, &ind.value)).or_default().push(i as u32);
+    }
+    let mut out: Vec<Conflict> = by_value
+        .into_iter()
+        .filter(|(_, ids)| ids.len() > 1)
+        .map(|((ty, value), ids)| Conflict {
+            indicator_type: ty,
+            value: value.into(),
+            actions: ids.iter().map(|&i| indicators[i as usize].action).collect(),
+            ids: ids.into_iter().map(IndicatorId).collect(),
+        })
+        .collect();
+    out.sort_by_key(|c| c.ids[0]);
+    out
+}

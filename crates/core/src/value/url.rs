@@ -1,0 +1,262 @@
+//! URLs, as indicators and as observed in event columns.
+//!
+//! One parser serves both, so an indicator and an observable that mean the
+//! same resource always compare equal. It does not rewrite paths the way a
+//! browser would (no dot-segment removal, no re-encoding): Defender matches
+//! the path as written, and so do we.
+
+use std::borrow::Cow;
+use std::fmt::Write as _;
+use std::net::IpAddr;
+
+use super::host::normalize_host;
+use super::ip::parse_addr;
+
+/// The host of a URL.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Host<'a> {
+    /// A normalised DNS name.
+    Name(Cow<'a, str>),
+    /// An IP literal.
+    Ip(IpAddr),
+}
+
+/// A parsed, normalised URL: scheme and host lowercased, fragment dropped,
+/// path and query as written with percent-escapes in uppercase hex.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Url<'a> {
+    /// The scheme, lowercase; `None` for `evil.com/path`.
+    pub scheme: Option<Cow<'a, str>>,
+    /// The host.
+    pub host: Host<'a>,
+    /// The port as written, if any.
+    pub port: Option<u16>,
+    /// The path as written (may be empty).
+    pub path: Cow<'a, str>,
+    /// The query without its `?`, if any.
+    pub query: Option<Cow<'a, str>>,
+}
+
+impl<'a> Url<'a> {
+    /// Parses a full URL (`https://h:8443/p?q#f`), a scheme-less one
+    /// (`h/p`), `host:port` or a bare host.
+    pub fn parse(s: &'a str) -> Result<Url<'a>, &'static str> {
+        if s.bytes().any(|b| b.is_ascii_control() || b == b' ') {
+            return Err("URL contains white space or control characters");
+        }
+        let s = s.split_once('#').map_or(s, |(before, _)| before);
+        let (scheme, rest) = split_scheme(s)?;
+        let auth_end = rest.find(['/', '?']).unwrap_or(rest.len());
+        let (authority, tail) = rest.split_at(auth_end);
+        let (host, port) = split_authority(authority)?;
+        let (path, query) = match tail.split_once('?') {
+            Some((p, q)) => (p, Some(q)),
+            None => (tail, None),
+        };
+        Ok(Url {
+            scheme,
+            host,
+            port,
+            path: upper_percent_hex(path),
+            query: query.map(upper_percent_hex),
+        })
+    }
+
+    /// The explicit port, else the default port of the scheme, else `None`
+    /// (no scheme, or one without a well-known port).
+    pub fn effective_port(&self) -> Option<u16> {
+        self.port.or_else(|| default_port(self.scheme.as_deref()?))
+    }
+
+    /// The path used for prefix matching: an empty path means `/`.
+    pub fn match_path(&self) -> &str {
+        if self.path.is_empty() { "/" } else { &self.path }
+    }
+
+    /// The host as text: a DNS name, or the canonical IP literal.
+    pub fn host_text(&self) -> Cow<'_, str> {
+        match &self.host {
+            Host::Name(n) => Cow::Borrowed(n),
+            Host::Ip(ip) => Cow::Owned(ip.to_string()),
+        }
+    }
+
+    /// The normalised text: the default port dropped, IPv6 hosts in
+    /// brackets.
+    pub fn to_normal_string(&self) -> String {
+        let mut out = String::new();
+        if let Some(scheme) = &self.scheme {
+            out.push_str(scheme);
+            out.push_str("://");
+        }
+        match &self.host {
+            Host::Name(n) => out.push_str(n),
+            Host::Ip(IpAddr::V6(v6)) => write!(out, "[{v6}]").unwrap(),
+            Host::Ip(ip) => write!(out, "{ip}").unwrap(),
+        }
+        let default = self.scheme.as_deref().and_then(default_port);
+        if let Some(port) = self.port.filter(|p| Some(*p) != default) {
+            write!(out, ":{port}").unwrap();
+        }
+        out.push_str(&self.path);
+        if let Some(q) = &self.query {
+            out.push('?');
+            out.push_str(q);
+        }
+        out
+    }
+}
+
+/// The well-known port of a scheme.
+pub fn default_port(scheme: &str) -> Option<u16> {
+    match scheme {
+        "http" | "ws" => Some(80),
+        "https" | "wss" => Some(443),
+        "ftp" => Some(21),
+        _ => None,
+    }
+}
+
+/// Splits off `scheme://`. A `://` counts only before the first `/` or `?`,
+/// so `evil.com/r?u=http://x` has no scheme.
+fn split_scheme(s: &str) -> Result<(Option<Cow<'_, str>>, &str), &'static str> {
+    let Some(i) = s.find("://") else { return Ok((None, s)) };
+    let scheme = &s[..i];
+    if scheme.contains(['/', '?']) {
+        return Ok((None, s));
+    }
+    let mut bytes = scheme.bytes();
+    let first_ok = bytes.next().is_some_and(|b| b.is_ascii_alphabetic());
+    let ok = |b: u8| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'-' | b'.');
+    if !first_ok || !bytes.all(ok) {
+        return Err("invalid URL scheme");
+    }
+    let scheme = if scheme.bytes().any(|b| b.is_ascii_uppercase()) {
+        Cow::Owned(scheme.to_ascii_lowercase())
+    } else {
+        Cow::Borrowed(scheme)
+    };
+    Ok((Some(scheme), &s[i + 3..]))
+}
+
+/// Splits `userinfo@host:port` into a normalised host and a port. The
+/// user info is dropped: it does not take part in matching.
+fn split_authority(a: &str) -> Result<(Host<'_>, Option<u16>), &'static str> {
+    let a = a.rsplit_once('@').map_or(a, |(_, host)| host);
+    if a.is_empty() {
+        return Err("URL has no host");
+    }
+    // A bare IPv6 address (as some tables log it) has colons but no port.
+    if let Some(ip) = a.contains("::").then(|| parse_addr(a)).flatten() {
+        return Ok((Host::Ip(ip), None));
+    }
+    let (host, port) = if let Some(rest) = a.strip_prefix('[') {
+        let (v6, after) = rest.split_once(']').ok_or("unclosed '[' in host")?;
+        let port = match after {
+            "" => None,
+            p => Some(p.strip_prefix(':').ok_or("junk after ']' in host")?),
+        };
+        (&a[..v6.len() + 2], port)
+    } else {
+        match a.rsplit_once(':') {
+            Some((h, p)) => (h, Some(p)),
+            None => (a, None),
+        }
+    };
+    let port = match port {
+        Some(p) => Some(p.parse::<u16>().map_err(|_| "invalid port")?),
+        None => None,
+    };
+    if let Some(ip) = parse_addr(host) {
+        return Ok((Host::Ip(ip), port));
+    }
+    if host.starts_with('[') {
+        return Err("invalid IPv6 literal in host");
+    }
+    Ok((Host::Name(normalize_host(host)?), port))
+}
+
+/// Rewrites `%2f` as `%2F`, leaving everything else as written.
+fn upper_percent_hex(s: &str) -> Cow<'_, str> {
+    let b = s.as_bytes();
+    let needs = (0..b.len()).any(|i| {
+        b[i] == b'%'
+            && b.get(i + 1..i + 3).is_some_and(|h| {
+                h.iter().all(u8::is_ascii_hexdigit)
+                    && h.iter().any(u8::is_ascii_lowercase)
+            })
+    });
+    if !needs {
+        return Cow::Borrowed(s);
+    }
+    let mut out = b.to_vec();
+    let mut i = 0;
+    while i < out.len() {
+        if out[i] == b'%'
+            && out.get(i + 1..i + 3).is_some_and(|h| h.iter().all(u8::is_ascii_hexdigit))
+        {
+            out[i + 1].make_ascii_uppercase();
+            out[i + 2].make_ascii_uppercase();
+            i += 3;
+        } else {
+            i += 1;
+        }
+    }
+    Cow::Owned(String::from_utf8(out).expect("only ASCII bytes changed"))
+}
+
+/// Whether an observed path falls under an indicator's path at a segment
+/// boundary: `/a` covers `/a`, `/a/` and `/a/b` but not `/ab`; `/a/`
+/// covers `/a/b` but not `/a`.
+pub fn path_covers(indicator_path: &str, observed_path: &str) -> bool {
+    let Some(rest) = observed_path.strip_prefix(indicator_path) else {
+        return false;
+    };
+    rest.is_empty() || indicator_path.ends_with('/') || rest.starts_with('/')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn norm(s: &str) -> String {
+        Url::parse(s).unwrap().to_normal_string()
+    }
+
+    #[test]
+    fn normal_forms() {
+        assert_eq!(norm("HTTPS://Evil.COM:443/A/b?X=%2f#frag"), "https://evil.com/A/b?X=%2F");
+        assert_eq!(norm("http://evil.com:8080"), "http://evil.com:8080");
+        assert_eq!(norm("evil.com/path"), "evil.com/path");
+        assert_eq!(norm("http://user:pw@evil.com/"), "http://evil.com/");
+        assert_eq!(norm("http://[2001:4860::1]:80/x"), "http://[2001:4860::1]/x");
+        assert_eq!(norm("evil.com/r?u=http://x"), "evil.com/r?u=http://x");
+        assert_eq!(norm("http://bücher.example/"), "http://xn--bcher-kva.example/");
+    }
+
+    #[test]
+    fn observables() {
+        let u = Url::parse("evil.com:443").unwrap();
+        assert_eq!(u.port, Some(443));
+        assert_eq!(u.match_path(), "/");
+        let u = Url::parse("2001:4860::8888").unwrap();
+        assert!(matches!(u.host, Host::Ip(_)));
+        let u = Url::parse("::ffff:1.2.3.4").unwrap();
+        assert_eq!(u.host, Host::Ip("1.2.3.4".parse().unwrap()));
+        assert!(Url::parse("http://").is_err());
+        assert!(Url::parse("http://a b.com/").is_err());
+        assert!(Url::parse("http://evil.com:99999/").is_err());
+        assert!(Url::parse("1http://evil.com/").is_err());
+    }
+
+    #[test]
+    fn segment_boundaries() {
+        assert!(path_covers("/a", "/a"));
+        assert!(path_covers("/a", "/a/"));
+        assert!(path_covers("/a", "/a/b"));
+        assert!(!path_covers("/a", "/ab"));
+        assert!(path_covers("/a/", "/a/b"));
+        assert!(!path_covers("/a/", "/a"));
+        assert!(path_covers("/", "/anything"));
+    }
+}
