@@ -1,1 +1,38 @@
-fn main() {}
+//! iocmatch: compile Defender IOC sets, replay exports against them.
+
+mod cmd;
+mod flags;
+mod indicators;
+
+use std::io::Write;
+use std::process::ExitCode;
+
+use clap::Parser;
+
+fn main() -> ExitCode {
+    let cli = flags::Cli::parse();
+    match run(cli) {
+        Ok(code) => code,
+        Err(err) => {
+            // A closed pipe (`iocmatch … | head`) is not a failure.
+            if is_broken_pipe(&err) {
+                return ExitCode::SUCCESS;
+            }
+            let _ = writeln!(std::io::stderr(), "iocmatch: error: {err:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn run(cli: flags::Cli) -> anyhow::Result<ExitCode> {
+    match cli.command {
+        flags::Command::Check(args) => cmd::check::run(&args),
+    }
+}
+
+fn is_broken_pipe(err: &anyhow::Error) -> bool {
+    err.chain().any(|e| {
+        e.downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+    })
+}

@@ -100,12 +100,20 @@ pub fn parse_time(s: &str) -> Result<Timestamp, String> {
     }
     let utc = jiff::tz::TimeZone::UTC;
     if let Ok(dt) = s.parse::<DateTime>() {
-        return dt.to_zoned(utc).map(|z| z.timestamp()).map_err(|e| e.to_string());
+        return dt
+            .to_zoned(utc)
+            .map(|z| z.timestamp())
+            .map_err(|e| e.to_string());
     }
     if let Ok(d) = s.parse::<Date>() {
-        return d.to_zoned(utc).map(|z| z.timestamp()).map_err(|e| e.to_string());
+        return d
+            .to_zoned(utc)
+            .map(|z| z.timestamp())
+            .map_err(|e| e.to_string());
     }
-    Err(format!("invalid time '{s}' (expected RFC 3339, e.g. 2026-01-31T00:00:00Z)"))
+    Err(format!(
+        "invalid time '{s}' (expected RFC 3339, e.g. 2026-01-31T00:00:00Z)"
+    ))
 }
 
 /// How a draft names its type: given by the source, or to be guessed from
@@ -168,9 +176,11 @@ impl IndicatorDraft {
                 meta: self.meta,
                 source: self.source,
             }),
-            Err(reason) => {
-                Err(Rejection { source: self.source, value: self.value, reason })
-            }
+            Err(reason) => Err(Rejection {
+                source: self.source,
+                value: self.value,
+                reason,
+            }),
         }
     }
 
@@ -189,7 +199,15 @@ impl IndicatorDraft {
         let (action, _) = Action::parse_alias(raw_action)
             .ok_or_else(|| format!("unknown action '{raw_action}'"))?;
         if !action.allowed_on(ty) {
-            return Err(format!("Defender refuses action {action} on {ty}"));
+            let ok: Vec<&str> = Action::ALL
+                .iter()
+                .filter(|a| a.allowed_on(ty))
+                .map(|a| a.as_str())
+                .collect();
+            return Err(format!(
+                "Defender refuses action {action} on {ty} (it accepts {})",
+                ok.join(", ")
+            ));
         }
         Ok((ty, value, action))
     }
@@ -233,7 +251,8 @@ mod tests {
     fn aliases_become_canonical() {
         let i = draft("DomainName", "evil.com", "alert").finish().unwrap();
         assert_eq!(i.action, Action::Audit);
-        let i = draft("Url", "http://e.com", "AlertAndBlock").finish().unwrap();
+        let i =
+            draft("Url", "http://e.com", "AlertAndBlock").finish().unwrap();
         assert_eq!(i.action, Action::Block);
         assert!(i.alerts());
         let i = draft("FileSha1", &"a".repeat(40), "ALLOW").finish().unwrap();
@@ -243,20 +262,49 @@ mod tests {
 
     #[test]
     fn refused_pairs_name_the_reason() {
-        let e = draft("IpAddress", "8.8.8.8", "BlockAndRemediate").finish().unwrap_err();
-        assert!(e.reason.contains("refuses action BlockAndRemediate on IpAddress"));
-        assert_eq!(e.to_string(), "t.csv:7: '8.8.8.8': Defender refuses action BlockAndRemediate on IpAddress");
-        let e = draft("CertificateThumbprint", &"a".repeat(40), "Block").finish();
+        let e = draft("IpAddress", "8.8.8.8", "BlockAndRemediate")
+            .finish()
+            .unwrap_err();
+        assert!(
+            e.reason.contains("refuses action BlockAndRemediate on IpAddress")
+        );
+        assert_eq!(
+            e.to_string(),
+            "t.csv:7: '8.8.8.8': Defender refuses action BlockAndRemediate on IpAddress (it accepts Allowed, Audit, Warn, Block)"
+        );
+        let e =
+            draft("CertificateThumbprint", &"a".repeat(40), "Block").finish();
         assert!(e.is_err());
-        assert!(draft("Domain", "evil.com", "").finish().unwrap_err().reason.contains("missing action"));
-        assert!(draft("Bogus", "evil.com", "Block").finish().unwrap_err().reason.contains("unknown indicator type"));
+        assert!(
+            draft("Domain", "evil.com", "")
+                .finish()
+                .unwrap_err()
+                .reason
+                .contains("missing action")
+        );
+        assert!(
+            draft("Bogus", "evil.com", "Block")
+                .finish()
+                .unwrap_err()
+                .reason
+                .contains("unknown indicator type")
+        );
     }
 
     #[test]
     fn times() {
-        assert_eq!(parse_time("2026-01-31T00:00:00.0Z").unwrap().to_string(), "2026-01-31T00:00:00Z");
-        assert_eq!(parse_time("2026-01-31").unwrap().to_string(), "2026-01-31T00:00:00Z");
-        assert_eq!(parse_time("2026-01-31T02:00:00+02:00").unwrap().to_string(), "2026-01-31T00:00:00Z");
+        assert_eq!(
+            parse_time("2026-01-31T00:00:00.0Z").unwrap().to_string(),
+            "2026-01-31T00:00:00Z"
+        );
+        assert_eq!(
+            parse_time("2026-01-31").unwrap().to_string(),
+            "2026-01-31T00:00:00Z"
+        );
+        assert_eq!(
+            parse_time("2026-01-31T02:00:00+02:00").unwrap().to_string(),
+            "2026-01-31T00:00:00Z"
+        );
         assert!(parse_time("tomorrow").is_err());
     }
 }

@@ -206,8 +206,12 @@ pub enum Severity {
 
 impl Severity {
     /// Every severity, lowest first.
-    pub const ALL: [Severity; 4] =
-        [Severity::Informational, Severity::Low, Severity::Medium, Severity::High];
+    pub const ALL: [Severity; 4] = [
+        Severity::Informational,
+        Severity::Low,
+        Severity::Medium,
+        Severity::High,
+    ];
 
     /// Defender's name.
     pub fn as_str(self) -> &'static str {
@@ -271,7 +275,11 @@ impl Source {
     }
 
     /// A source at a JSON path starting on `line`.
-    pub fn json(file: &Arc<str>, path: impl Into<Box<str>>, line: u64) -> Source {
+    pub fn json(
+        file: &Arc<str>,
+        path: impl Into<Box<str>>,
+        line: u64,
+    ) -> Source {
         let location = Location::Json { path: path.into(), line };
         Source { file: Arc::clone(file), location }
     }
@@ -381,11 +389,15 @@ impl Indicator {
 
     /// Whether the indicator applies to an event at `time` on a device in
     /// `group` (device-group scope and expiry, contract §3).
-    pub fn applies(&self, time: Option<Timestamp>, group: Option<&str>) -> bool {
-        if let (Some(exp), Some(t)) = (self.meta.expiration, time) {
-            if t >= exp {
-                return false;
-            }
+    pub fn applies(
+        &self,
+        time: Option<Timestamp>,
+        group: Option<&str>,
+    ) -> bool {
+        if let (Some(exp), Some(t)) = (self.meta.expiration, time)
+            && t >= exp
+        {
+            return false;
         }
         let groups = &self.meta.rbac_group_names;
         groups.is_empty()

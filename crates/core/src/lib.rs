@@ -44,12 +44,16 @@ pub mod load;
 mod set;
 pub mod value;
 
-pub use draft::{IndicatorDraft, MetaDraft, MetaInterner, Rejection, TypeSpec, parse_time};
+pub use draft::{
+    IndicatorDraft, MetaDraft, MetaInterner, Rejection, TypeSpec, parse_time,
+};
 pub use indicator::{
-    Action, Indicator, IndicatorId, IndicatorType, Location, Meta, Severity, Source,
+    Action, Indicator, IndicatorId, IndicatorType, Location, Meta, Severity,
+    Source,
 };
 pub use set::{
-    BuildError, Conflict, FamilySizes, HashKind, IndicatorSet, IndicatorSetBuilder, Merged,
+    BuildError, Conflict, FamilySizes, HashKind, IndicatorSet,
+    IndicatorSetBuilder, Merged,
 };
 
 #[cfg(test)]

@@ -60,7 +60,8 @@ impl Columns {
 
 pub(super) fn load(ctx: &mut Context<'_>, bytes: &[u8]) -> Result<(), String> {
     let mut rdr = csv::ReaderBuilder::new().flexible(true).from_reader(bytes);
-    let header = rdr.headers().map_err(|e| format!("unreadable CSV header: {e}"))?;
+    let header =
+        rdr.headers().map_err(|e| format!("unreadable CSV header: {e}"))?;
     let cols = Columns::from_header(header);
     if cols.ty.is_none() || cols.value.is_none() {
         return Err("not a Defender CSV: the header needs IndicatorType and IndicatorValue".into());
@@ -73,7 +74,11 @@ pub(super) fn load(ctx: &mut Context<'_>, bytes: &[u8]) -> Result<(), String> {
             Ok(true) => row(ctx, &cols, &record),
             Err(e) => {
                 let line = e.position().map_or(line, |p| p.line());
-                ctx.reject(Source::line(&ctx.file, line), "", format!("unreadable CSV row: {e}"));
+                ctx.reject(
+                    Source::line(&ctx.file, line),
+                    "",
+                    format!("unreadable CSV row: {e}"),
+                );
             }
         }
     }
@@ -88,13 +93,20 @@ fn row(ctx: &mut Context<'_>, cols: &Columns, rec: &csv::StringRecord) {
     }
     let get = |c: Option<usize>| c.and_then(|i| rec.get(i)).map(str::to_owned);
     let value = get(cols.value).unwrap_or_default();
-    let generate_alert = match get(cols.generate_alert).as_deref().map(str::trim) {
+    let generate_alert = match get(cols.generate_alert)
+        .as_deref()
+        .map(str::trim)
+    {
         None | Some("") => None,
         Some(v) => match v.to_ascii_lowercase().as_str() {
             "true" | "1" | "yes" => Some(true),
             "false" | "0" | "no" => Some(false),
             _ => {
-                ctx.reject(source, &value, format!("GenerateAlert must be True or False, not '{v}'"));
+                ctx.reject(
+                    source,
+                    &value,
+                    format!("GenerateAlert must be True or False, not '{v}'"),
+                );
                 return;
             }
         },

@@ -47,7 +47,7 @@ pub(super) fn load(ctx: &mut Context<'_>, bytes: &[u8]) -> Result<(), String> {
             .map_err(|e| format!("invalid JSON array: {e}"))?;
         let mut lines = LineCounter::new(bytes);
         for (i, raw) in items.into_iter().enumerate() {
-            entity(ctx, &mut lines, raw, format!("$[{i}]"));
+            entity(ctx, &mut lines, raw, Some(format!("$[{i}]")));
         }
         return Ok(());
     }
@@ -61,7 +61,7 @@ pub(super) fn load(ctx: &mut Context<'_>, bytes: &[u8]) -> Result<(), String> {
             let mut lines = LineCounter::new(bytes);
             for (line, raw) in json_lines(bytes) {
                 match raw {
-                    Ok(raw) => entity(ctx, &mut lines, raw, "$".into()),
+                    Ok(raw) => entity(ctx, &mut lines, raw, None),
                     Err(why) => ctx.reject(
                         Source::line(&ctx.file, line),
                         "",
@@ -82,10 +82,10 @@ fn document(
 ) -> Result<(), String> {
     if let Ok(list) = serde_json::from_str::<ListResponse<'_>>(doc.get()) {
         for (i, raw) in list.value.into_iter().enumerate() {
-            entity(ctx, lines, raw, format!("$.value[{i}]"));
+            entity(ctx, lines, raw, Some(format!("$.value[{i}]")));
         }
     } else {
-        entity(ctx, lines, doc, "$".into());
+        entity(ctx, lines, doc, None);
     }
     Ok(())
 }
@@ -94,19 +94,33 @@ fn entity(
     ctx: &mut Context<'_>,
     lines: &mut LineCounter<'_>,
     raw: &RawValue,
-    path: String,
+    path: Option<String>,
 ) {
-    let source = Source::json(&ctx.file, path, lines.line_of(raw.get()));
+    let line = lines.line_of(raw.get());
+    let source = match path {
+        Some(p) => Source::json(&ctx.file, p, line),
+        None => Source::line(&ctx.file, line),
+    };
     let api: ApiIndicator = match serde_json::from_str(raw.get()) {
         Ok(a) => a,
-        Err(e) => return ctx.reject(source, "", format!("not an Indicator entity: {e}")),
+        Err(e) => {
+            return ctx.reject(
+                source,
+                "",
+                format!("not an Indicator entity: {e}"),
+            );
+        }
     };
     let value = api.indicator_value.clone().unwrap_or_default();
     let generate_alert = match api.generate_alert.as_ref().map(bool_like) {
         None => None,
         Some(Some(b)) => Some(b),
         Some(None) => {
-            return ctx.reject(source, &value, "generateAlert must be a boolean");
+            return ctx.reject(
+                source,
+                &value,
+                "generateAlert must be a boolean",
+            );
         }
     };
     let meta = MetaDraft {
@@ -128,7 +142,9 @@ fn entity(
         Err(reason) => return ctx.reject(source, &value, reason),
     };
     ctx.push(IndicatorDraft {
-        indicator_type: TypeSpec::Named(api.indicator_type.unwrap_or_default()),
+        indicator_type: TypeSpec::Named(
+            api.indicator_type.unwrap_or_default(),
+        ),
         value,
         action: api.action,
         meta,
@@ -140,8 +156,12 @@ fn entity(
 fn bool_like(v: &serde_json::Value) -> Option<bool> {
     match v {
         serde_json::Value::Bool(b) => Some(*b),
-        serde_json::Value::String(s) if s.eq_ignore_ascii_case("true") => Some(true),
-        serde_json::Value::String(s) if s.eq_ignore_ascii_case("false") => Some(false),
+        serde_json::Value::String(s) if s.eq_ignore_ascii_case("true") => {
+            Some(true)
+        }
+        serde_json::Value::String(s) if s.eq_ignore_ascii_case("false") => {
+            Some(false)
+        }
         _ => None,
     }
 }
@@ -155,4 +175,3 @@ fn category_text(v: &serde_json::Value) -> Option<String> {
         _ => None,
     }
 }
-

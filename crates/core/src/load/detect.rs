@@ -14,19 +14,21 @@ pub(super) fn detect(path: &Path) -> Result<Format, LoadError> {
         if path.join("manifest.json").is_file() {
             return Ok(Format::MispFeed);
         }
-        return Err(LoadError::syntax(path, "a folder, but not a MISP feed (no manifest.json)"));
+        return Err(LoadError::syntax(
+            path,
+            "a folder, but not a MISP feed (no manifest.json)",
+        ));
     }
     let mut head = Vec::new();
     std::fs::File::open(path)
         .and_then(|f| f.take(SNIFF_BYTES).read_to_end(&mut head))
         .map_err(|e| LoadError::io(path, e))?;
-    let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("").to_ascii_lowercase();
-    Ok(sniff(&head, &ext))
+    Ok(sniff(&head))
 }
 
-/// Decides from the first bytes, using the extension only where the
-/// content does not tell.
-pub(super) fn sniff(head: &[u8], ext: &str) -> Format {
+/// Decides from the first bytes. Content is more reliable than the
+/// extension: exports are often renamed `.txt` or `.json` at random.
+pub(super) fn sniff(head: &[u8]) -> Format {
     let head = head.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(head);
     let text = String::from_utf8_lossy(head);
     let trimmed = text.trim_start();
@@ -34,22 +36,27 @@ pub(super) fn sniff(head: &[u8], ext: &str) -> Format {
         return sniff_json(trimmed);
     }
     let first_line = trimmed.lines().next().unwrap_or("").to_ascii_lowercase();
-    if first_line.contains("indicatortype") && first_line.contains("indicatorvalue") {
+    if first_line.contains("indicatortype")
+        && first_line.contains("indicatorvalue")
+    {
         return Format::DefenderCsv;
     }
-    let cells: Vec<&str> = first_line.split(',').map(|c| c.trim().trim_matches('"')).collect();
+    let cells: Vec<&str> =
+        first_line.split(',').map(|c| c.trim().trim_matches('"')).collect();
     if cells.contains(&"type") && cells.contains(&"value") {
         return Format::MispCsv;
     }
-    let _ = ext;
     Format::Text
 }
 
 fn sniff_json(text: &str) -> Format {
-    let compact: String = text.chars().filter(|c| !c.is_whitespace()).collect();
+    let compact: String =
+        text.chars().filter(|c| !c.is_whitespace()).collect();
     if compact.contains("\"Event\":") {
         Format::MispJson
-    } else if compact.contains("\"type\":\"bundle\"") || compact.starts_with("{\"objects\":") {
+    } else if compact.contains("\"type\":\"bundle\"")
+        || compact.starts_with("{\"objects\":")
+    {
         Format::Stix
     } else {
         Format::DefenderJson
@@ -62,13 +69,25 @@ mod tests {
 
     #[test]
     fn sniffs_by_content() {
-        assert_eq!(sniff(b"\xEF\xBB\xBFIndicatorType,IndicatorValue,Action\n", "csv"), Format::DefenderCsv);
-        assert_eq!(sniff(b"uuid,event_id,category,type,value,to_ids\n", "csv"), Format::MispCsv);
-        assert_eq!(sniff(b"{\"Event\": {\"info\": \"x\"}}", "json"), Format::MispJson);
-        assert_eq!(sniff(b"{\n \"type\" : \"bundle\", \"id\": \"b\"}", "json"), Format::Stix);
-        assert_eq!(sniff(b"{\"value\":[]}", "json"), Format::DefenderJson);
-        assert_eq!(sniff(b"[{\"indicatorType\":\"Url\"}]", "json"), Format::DefenderJson);
-        assert_eq!(sniff(b"# list\nevil.com\n", "txt"), Format::Text);
-        assert_eq!(sniff(b"evil.com\n", "csv"), Format::Text);
+        assert_eq!(
+            sniff(b"\xEF\xBB\xBFIndicatorType,IndicatorValue,Action\n"),
+            Format::DefenderCsv
+        );
+        assert_eq!(
+            sniff(b"uuid,event_id,category,type,value,to_ids\n"),
+            Format::MispCsv
+        );
+        assert_eq!(sniff(b"{\"Event\": {\"info\": \"x\"}}"), Format::MispJson);
+        assert_eq!(
+            sniff(b"{\n \"type\" : \"bundle\", \"id\": \"b\"}"),
+            Format::Stix
+        );
+        assert_eq!(sniff(b"{\"value\":[]}"), Format::DefenderJson);
+        assert_eq!(
+            sniff(b"[{\"indicatorType\":\"Url\"}]"),
+            Format::DefenderJson
+        );
+        assert_eq!(sniff(b"# list\nevil.com\n"), Format::Text);
+        assert_eq!(sniff(b"evil.com\n"), Format::Text);
     }
 }

@@ -116,7 +116,10 @@ fn truthy(v: Option<&serde_json::Value>) -> bool {
     }
 }
 
-pub(super) fn load_event_file(ctx: &mut Context<'_>, bytes: &[u8]) -> Result<(), String> {
+pub(super) fn load_event_file(
+    ctx: &mut Context<'_>,
+    bytes: &[u8],
+) -> Result<(), String> {
     let mut lines = LineCounter::new(bytes);
     let first = bytes.iter().find(|b| !b.is_ascii_whitespace());
     if first == Some(&b'[') {
@@ -129,7 +132,12 @@ pub(super) fn load_event_file(ctx: &mut Context<'_>, bytes: &[u8]) -> Result<(),
     }
     if let Ok(r) = serde_json::from_slice::<SearchResponse<'_>>(bytes) {
         for (i, d) in r.response.iter().enumerate() {
-            event(ctx, &mut lines, &d.event, &format!("$.response[{i}].Event"));
+            event(
+                ctx,
+                &mut lines,
+                &d.event,
+                &format!("$.response[{i}].Event"),
+            );
         }
         return Ok(());
     }
@@ -139,14 +147,23 @@ pub(super) fn load_event_file(ctx: &mut Context<'_>, bytes: &[u8]) -> Result<(),
     Ok(())
 }
 
-fn event(ctx: &mut Context<'_>, lines: &mut LineCounter<'_>, ev: &Event<'_>, path: &str) {
+fn event(
+    ctx: &mut Context<'_>,
+    lines: &mut LineCounter<'_>,
+    ev: &Event<'_>,
+    path: &str,
+) {
     let mut meta = ctx.default_meta();
     if let Some(info) = ev.info.as_ref().filter(|s| !s.trim().is_empty()) {
         meta.title = Some(info.clone());
     }
     meta.severity = severity(ev.threat_level_id.as_ref()).or(meta.severity);
     for (i, raw) in ev.attributes.iter().enumerate() {
-        let source = Source::json(&ctx.file, format!("{path}.Attribute[{i}]"), lines.line_of(raw.get()));
+        let source = Source::json(
+            &ctx.file,
+            format!("{path}.Attribute[{i}]"),
+            lines.line_of(raw.get()),
+        );
         attribute(ctx, raw, &meta, source);
     }
     for (j, obj) in ev.objects.iter().enumerate() {
@@ -158,10 +175,21 @@ fn event(ctx: &mut Context<'_>, lines: &mut LineCounter<'_>, ev: &Event<'_>, pat
     }
 }
 
-fn attribute(ctx: &mut Context<'_>, raw: &RawValue, meta: &MetaDraft, source: Source) {
+fn attribute(
+    ctx: &mut Context<'_>,
+    raw: &RawValue,
+    meta: &MetaDraft,
+    source: Source,
+) {
     let attr: Attribute = match serde_json::from_str(raw.get()) {
         Ok(a) => a,
-        Err(e) => return ctx.reject(source, "", format!("not a MISP attribute: {e}")),
+        Err(e) => {
+            return ctx.reject(
+                source,
+                "",
+                format!("not a MISP attribute: {e}"),
+            );
+        }
     };
     let to_ids = truthy(attr.to_ids.as_ref());
     let meta = MetaDraft {
@@ -185,7 +213,9 @@ fn push_attribute(
         return ctx.out.skip("MISP attribute not marked to_ids");
     }
     let Some(map) = mapping(misp_type) else {
-        return ctx.out.skip(format!("MISP type '{misp_type}' has no Defender indicator type"));
+        return ctx.out.skip(format!(
+            "MISP type '{misp_type}' has no Defender indicator type"
+        ));
     };
     let meta = match meta.finish() {
         Ok(m) => ctx.interner.intern(m),
@@ -200,11 +230,26 @@ fn push_attribute(
         Mapping::Before(t) => vec![(t, first)],
         Mapping::After(t) => match second {
             Some(v) => vec![(t, v)],
-            None => return ctx.reject(source, value, format!("MISP type '{misp_type}' needs a value with '|'")),
+            None => {
+                return ctx.reject(
+                    source,
+                    value,
+                    format!("MISP type '{misp_type}' needs a value with '|'"),
+                );
+            }
         },
         Mapping::DomainIp => match second {
-            Some(ip) => vec![(IndicatorType::DomainName, first), (IndicatorType::IpAddress, ip)],
-            None => return ctx.reject(source, value, "MISP type 'domain|ip' needs a value with '|'"),
+            Some(ip) => vec![
+                (IndicatorType::DomainName, first),
+                (IndicatorType::IpAddress, ip),
+            ],
+            None => {
+                return ctx.reject(
+                    source,
+                    value,
+                    "MISP type 'domain|ip' needs a value with '|'",
+                );
+            }
         },
     };
     for (ty, v) in parts {
@@ -220,14 +265,25 @@ fn push_attribute(
 
 /// A MISP attribute CSV export: columns found by name (`type`, `value`,
 /// `to_ids`, and `uuid`, `comment`, `event_info` when present).
-pub(super) fn load_csv(ctx: &mut Context<'_>, bytes: &[u8]) -> Result<(), String> {
+pub(super) fn load_csv(
+    ctx: &mut Context<'_>,
+    bytes: &[u8],
+) -> Result<(), String> {
     let mut rdr = csv::ReaderBuilder::new().flexible(true).from_reader(bytes);
-    let header = rdr.headers().map_err(|e| format!("unreadable CSV header: {e}"))?.clone();
-    let col = |name: &str| header.iter().position(|h| h.trim().eq_ignore_ascii_case(name));
-    let (Some(ty), Some(val)) = (col("type"), col("value")) else {
-        return Err("not a MISP CSV: the header needs 'type' and 'value'".into());
+    let header = rdr
+        .headers()
+        .map_err(|e| format!("unreadable CSV header: {e}"))?
+        .clone();
+    let col = |name: &str| {
+        header.iter().position(|h| h.trim().eq_ignore_ascii_case(name))
     };
-    let (ids, uuid, comment, info) = (col("to_ids"), col("uuid"), col("comment"), col("event_info"));
+    let (Some(ty), Some(val)) = (col("type"), col("value")) else {
+        return Err(
+            "not a MISP CSV: the header needs 'type' and 'value'".into()
+        );
+    };
+    let (ids, uuid, comment, info) =
+        (col("to_ids"), col("uuid"), col("comment"), col("event_info"));
     let mut rec = csv::StringRecord::new();
     loop {
         let line = rdr.position().line();
@@ -235,21 +291,35 @@ pub(super) fn load_csv(ctx: &mut Context<'_>, bytes: &[u8]) -> Result<(), String
             Ok(false) => break,
             Ok(true) => {}
             Err(e) => {
-                ctx.reject(Source::line(&ctx.file, line), "", format!("unreadable CSV row: {e}"));
+                ctx.reject(
+                    Source::line(&ctx.file, line),
+                    "",
+                    format!("unreadable CSV row: {e}"),
+                );
                 continue;
             }
         }
         let get = |c: Option<usize>| c.and_then(|i| rec.get(i)).unwrap_or("");
         let line = rec.position().map_or(line, |p| p.line());
-        let to_ids = ids.is_none() || truthy(Some(&serde_json::Value::String(get(ids).into())));
+        let to_ids = ids.is_none()
+            || truthy(Some(&serde_json::Value::String(get(ids).into())));
         let mut meta = ctx.default_meta();
         if !get(info).trim().is_empty() {
             meta.title = Some(get(info).to_owned());
         }
-        meta.description = Some(get(comment).to_owned()).filter(|c| !c.trim().is_empty());
-        meta.external_id = Some(get(uuid).to_owned()).filter(|c| !c.is_empty());
+        meta.description =
+            Some(get(comment).to_owned()).filter(|c| !c.trim().is_empty());
+        meta.external_id =
+            Some(get(uuid).to_owned()).filter(|c| !c.is_empty());
         let source = Source::line(&ctx.file, line);
-        push_attribute(ctx, get(Some(ty)), get(Some(val)), to_ids, meta, source);
+        push_attribute(
+            ctx,
+            get(Some(ty)),
+            get(Some(val)),
+            to_ids,
+            meta,
+            source,
+        );
     }
     Ok(())
 }
@@ -261,15 +331,23 @@ struct ManifestEntry {
 
 /// A MISP feed folder: `manifest.json` names the events, each stored as
 /// `<uuid>.json`. Events are read in uuid order so that ids are stable.
-pub(super) fn load_feed(dir: &Path, opts: &LoadOptions) -> Result<Loaded, LoadError> {
+pub(super) fn load_feed(
+    dir: &Path,
+    opts: &LoadOptions,
+) -> Result<Loaded, LoadError> {
     let manifest_path = dir.join("manifest.json");
-    let bytes = std::fs::read(&manifest_path).map_err(|e| LoadError::io(&manifest_path, e))?;
+    let bytes = std::fs::read(&manifest_path)
+        .map_err(|e| LoadError::io(&manifest_path, e))?;
     let manifest: std::collections::BTreeMap<String, ManifestEntry> =
         serde_json::from_slice(&bytes).map_err(|e| {
-            LoadError::syntax(&manifest_path, format!("not a MISP feed manifest: {e}"))
+            LoadError::syntax(
+                &manifest_path,
+                format!("not a MISP feed manifest: {e}"),
+            )
         })?;
     let mut out = Loaded::default();
-    let manifest_name: Arc<str> = Arc::from(manifest_path.display().to_string());
+    let manifest_name: Arc<str> =
+        Arc::from(manifest_path.display().to_string());
     for (uuid, entry) in &manifest {
         let path = dir.join(format!("{uuid}.json"));
         let loaded = match std::fs::read(&path) {

@@ -84,7 +84,10 @@ impl std::str::FromStr for Format {
         let wanted = s.trim().to_ascii_lowercase();
         Format::ALL.into_iter().find(|f| f.name() == wanted).ok_or_else(|| {
             let names: Vec<_> = Format::ALL.iter().map(|f| f.name()).collect();
-            format!("unknown format '{s}' (expected one of {})", names.join(", "))
+            format!(
+                "unknown format '{s}' (expected one of {})",
+                names.join(", ")
+            )
         })
     }
 }
@@ -175,7 +178,9 @@ impl fmt::Display for LoadError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match &self.kind {
             LoadErrorKind::Io(e) => write!(f, "{}: {e}", self.path.display()),
-            LoadErrorKind::Syntax(m) => write!(f, "{}: {m}", self.path.display()),
+            LoadErrorKind::Syntax(m) => {
+                write!(f, "{}: {m}", self.path.display())
+            }
         }
     }
 }
@@ -195,7 +200,10 @@ impl LoadError {
     }
 
     fn syntax(path: &Path, m: impl Into<String>) -> LoadError {
-        LoadError { path: path.to_owned(), kind: LoadErrorKind::Syntax(m.into()) }
+        LoadError {
+            path: path.to_owned(),
+            kind: LoadErrorKind::Syntax(m.into()),
+        }
     }
 }
 
@@ -206,7 +214,10 @@ impl LoadError {
 /// A [`LoadError`] when the file cannot be read or is not in the format at
 /// all. Bad entries inside a readable file are not errors: they are
 /// returned in [`Loaded::rejected`].
-pub fn load_path(path: &Path, opts: &LoadOptions) -> Result<Loaded, LoadError> {
+pub fn load_path(
+    path: &Path,
+    opts: &LoadOptions,
+) -> Result<Loaded, LoadError> {
     let format = match opts.format {
         Some(f) => f,
         None => Format::detect(path)?,
@@ -272,7 +283,12 @@ impl<'o> Context<'o> {
         }
     }
 
-    fn reject(&mut self, source: crate::Source, value: &str, reason: impl Into<String>) {
+    fn reject(
+        &mut self,
+        source: crate::Source,
+        value: &str,
+        reason: impl Into<String>,
+    ) {
         self.out.rejected.push(Rejection {
             source,
             value: value.to_owned(),
@@ -283,7 +299,10 @@ impl<'o> Context<'o> {
     /// Metadata defaults for formats that carry no alert fields.
     fn default_meta(&self) -> MetaDraft {
         MetaDraft {
-            severity: self.opts.default_severity.map(|s| s.as_str().to_owned()),
+            severity: self
+                .opts
+                .default_severity
+                .map(|s| s.as_str().to_owned()),
             title: self.opts.default_title.clone(),
             ..MetaDraft::default()
         }
@@ -294,7 +313,8 @@ impl<'o> Context<'o> {
 /// number, or the line's error.
 fn json_lines(
     bytes: &[u8],
-) -> impl Iterator<Item = (u64, Result<&serde_json::value::RawValue, String>)> {
+) -> impl Iterator<Item = (u64, Result<&serde_json::value::RawValue, String>)>
+{
     bytes.split(|&b| b == b'\n').enumerate().filter_map(|(i, line)| {
         let line = line.strip_suffix(b"\r").unwrap_or(line);
         if line.iter().all(u8::is_ascii_whitespace) {

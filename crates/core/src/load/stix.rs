@@ -37,7 +37,11 @@ pub(super) fn load(ctx: &mut Context<'_>, bytes: &[u8]) -> Result<(), String> {
         .map_err(|e| format!("not a STIX bundle: {e}"))?;
     let mut lines = LineCounter::new(bytes);
     for (i, raw) in bundle.objects.iter().enumerate() {
-        let source = Source::json(&ctx.file, format!("$.objects[{i}]"), lines.line_of(raw.get()));
+        let source = Source::json(
+            &ctx.file,
+            format!("$.objects[{i}]"),
+            lines.line_of(raw.get()),
+        );
         object(ctx, raw, source);
     }
     Ok(())
@@ -46,7 +50,9 @@ pub(super) fn load(ctx: &mut Context<'_>, bytes: &[u8]) -> Result<(), String> {
 fn object(ctx: &mut Context<'_>, raw: &RawValue, source: Source) {
     let obj: StixObject = match serde_json::from_str(raw.get()) {
         Ok(o) => o,
-        Err(e) => return ctx.reject(source, "", format!("not a STIX object: {e}")),
+        Err(e) => {
+            return ctx.reject(source, "", format!("not a STIX object: {e}"));
+        }
     };
     if obj.ty != "indicator" {
         return ctx.out.skip(format!("STIX object of type '{}'", obj.ty));
@@ -54,12 +60,21 @@ fn object(ctx: &mut Context<'_>, raw: &RawValue, source: Source) {
     let id = obj.id.clone().unwrap_or_default();
     let pattern = obj.pattern.clone().unwrap_or_default();
     if obj.pattern_type.as_deref().unwrap_or("stix") != "stix" {
-        let why = format!("unsupported pattern_type '{}' in {id}", obj.pattern_type.unwrap_or_default());
+        let why = format!(
+            "unsupported pattern_type '{}' in {id}",
+            obj.pattern_type.unwrap_or_default()
+        );
         return ctx.reject(source, &pattern, why);
     }
     let comparisons = match parse_pattern(&pattern) {
         Ok(c) => c,
-        Err(why) => return ctx.reject(source, &pattern, format!("unsupported STIX pattern in {id}: {why}")),
+        Err(why) => {
+            return ctx.reject(
+                source,
+                &pattern,
+                format!("unsupported STIX pattern in {id}: {why}"),
+            );
+        }
     };
     let mut meta = ctx.default_meta();
     meta.title = obj.name.or(meta.title);
@@ -92,6 +107,9 @@ fn parse_pattern(p: &str) -> Result<Vec<(IndicatorType, String)>, String> {
             lx.expect("=")?;
             let value = lx.quoted()?;
             out.push((object_path_type(&path)?, value));
+            if lx.keyword("AND") {
+                return Err("AND is not supported: Defender indicators are single values".into());
+            }
             if !lx.keyword("OR") {
                 break;
             }
@@ -101,27 +119,39 @@ fn parse_pattern(p: &str) -> Result<Vec<(IndicatorType, String)>, String> {
             return Ok(out);
         }
         if !lx.keyword("OR") {
-            return Err(format!("expected OR or the end at offset {}", lx.pos));
+            return Err(format!(
+                "only OR may join observations (offset {})",
+                lx.pos
+            ));
         }
     }
 }
 
 /// The indicator type for a STIX object path.
 fn object_path_type(path: &str) -> Result<IndicatorType, String> {
-    let norm: String = path.chars().filter(|c| *c != '\'' && *c != '"').collect();
+    let norm: String =
+        path.chars().filter(|c| *c != '\'' && *c != '"').collect();
     let norm = norm.to_ascii_lowercase();
     let t = match norm.as_str() {
         "file:hashes.md5" => IndicatorType::FileMd5,
         "file:hashes.sha-1" | "file:hashes.sha1" => IndicatorType::FileSha1,
-        "file:hashes.sha-256" | "file:hashes.sha256" => IndicatorType::FileSha256,
+        "file:hashes.sha-256" | "file:hashes.sha256" => {
+            IndicatorType::FileSha256
+        }
         "ipv4-addr:value" | "ipv6-addr:value" => IndicatorType::IpAddress,
         "domain-name:value" => IndicatorType::DomainName,
         "url:value" => IndicatorType::Url,
         "x509-certificate:hashes.sha-1"
         | "x509-certificate:hashes.sha1"
         | "x509-certificate:hashes.sha-256"
-        | "x509-certificate:hashes.sha256" => IndicatorType::CertificateThumbprint,
-        _ => return Err(format!("object path '{path}' has no Defender indicator type")),
+        | "x509-certificate:hashes.sha256" => {
+            IndicatorType::CertificateThumbprint
+        }
+        _ => {
+            return Err(format!(
+                "object path '{path}' has no Defender indicator type"
+            ));
+        }
     };
     Ok(t)
 }
@@ -157,7 +187,8 @@ impl Lexer<'_> {
         let rest = &self.s[self.pos..];
         let hit = rest.len() >= kw.len()
             && rest[..kw.len()].eq_ignore_ascii_case(kw)
-            && !rest[kw.len()..].starts_with(|c: char| c.is_ascii_alphanumeric());
+            && !rest[kw.len()..]
+                .starts_with(|c: char| c.is_ascii_alphanumeric());
         if hit {
             self.pos += kw.len();
         }
@@ -168,10 +199,16 @@ impl Lexer<'_> {
     fn path(&mut self) -> Result<String, String> {
         self.skip_ws();
         let rest = &self.s[self.pos..];
-        let end = rest.find(|c: char| c.is_whitespace() || matches!(c, '=' | '!' | '<' | '>' | ']'))
+        let end = rest
+            .find(|c: char| {
+                c.is_whitespace() || matches!(c, '=' | '!' | '<' | '>' | ']')
+            })
             .unwrap_or(rest.len());
         if end == 0 {
-            return Err(format!("expected an object path at offset {}", self.pos));
+            return Err(format!(
+                "expected an object path at offset {}",
+                self.pos
+            ));
         }
         self.pos += end;
         Ok(rest[..end].to_owned())
@@ -179,7 +216,12 @@ impl Lexer<'_> {
 
     /// A single-quoted string with `\'` and `\\` escapes.
     fn quoted(&mut self) -> Result<String, String> {
-        self.expect("'").map_err(|_| format!("only '=' with a quoted string is supported (offset {})", self.pos))?;
+        self.expect("'").map_err(|_| {
+            format!(
+                "only '=' with a quoted string is supported (offset {})",
+                self.pos
+            )
+        })?;
         let mut out = String::new();
         let mut chars = self.s[self.pos..].char_indices();
         while let Some((i, c)) = chars.next() {
@@ -205,17 +247,40 @@ mod tests {
 
     #[test]
     fn patterns() {
-        let p = parse_pattern("[file:hashes.'SHA-256' = 'ab' OR url:value = 'http://x/\\'q']").unwrap();
-        assert_eq!(p, vec![
-            (IndicatorType::FileSha256, "ab".to_owned()),
-            (IndicatorType::Url, "http://x/'q".to_owned()),
-        ]);
-        let p = parse_pattern("[ipv4-addr:value = '1.2.3.4'] OR [domain-name:value = 'e.com']").unwrap();
+        let p = parse_pattern(
+            "[file:hashes.'SHA-256' = 'ab' OR url:value = 'http://x/\\'q']",
+        )
+        .unwrap();
+        assert_eq!(
+            p,
+            vec![
+                (IndicatorType::FileSha256, "ab".to_owned()),
+                (IndicatorType::Url, "http://x/'q".to_owned()),
+            ]
+        );
+        let p = parse_pattern(
+            "[ipv4-addr:value = '1.2.3.4'] OR [domain-name:value = 'e.com']",
+        )
+        .unwrap();
         assert_eq!(p.len(), 2);
-        assert!(parse_pattern("[ipv4-addr:value = '1.2.3.4' AND domain-name:value = 'e.com']").is_err());
-        assert!(parse_pattern("[ipv4-addr:value ISSUBSET '1.2.3.0/24']").is_err());
-        assert!(parse_pattern("[process:name = 'x']").unwrap_err().contains("process:name"));
-        assert!(parse_pattern("[ipv4-addr:value = '1.2.3.4'] WITHIN 5 SECONDS").is_err());
+        assert!(
+            parse_pattern(
+                "[ipv4-addr:value = '1.2.3.4' AND domain-name:value = 'e.com']"
+            )
+            .is_err()
+        );
+        assert!(
+            parse_pattern("[ipv4-addr:value ISSUBSET '1.2.3.0/24']").is_err()
+        );
+        assert!(
+            parse_pattern("[process:name = 'x']")
+                .unwrap_err()
+                .contains("process:name")
+        );
+        assert!(
+            parse_pattern("[ipv4-addr:value = '1.2.3.4'] WITHIN 5 SECONDS")
+                .is_err()
+        );
         assert!(parse_pattern("[url:value = 'unterminated]").is_err());
     }
 }

@@ -4,8 +4,13 @@ use std::collections::HashMap;
 use std::fmt;
 use std::net::IpAddr;
 
-use super::{IndicatorSet, cidr::CidrTable, ids::KeyedTable, precedence, url_table::UrlTable};
-use crate::indicator::{Action, Indicator, IndicatorId, IndicatorType, Source};
+use super::{
+    IndicatorSet, cidr::CidrTable, ids::KeyedTable, precedence,
+    url_table::UrlTable,
+};
+use crate::indicator::{
+    Action, Indicator, IndicatorId, IndicatorType, Source,
+};
 use crate::value::{hex, ip::Cidr, url::Url};
 
 /// An exact duplicate (same type, value and action) merged into the
@@ -58,7 +63,11 @@ impl fmt::Display for BuildError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match &self.kind {
             BuildErrorKind::TooMany(n) => {
-                write!(f, "{n} indicators is more than a set can hold ({})", u32::MAX)
+                write!(
+                    f,
+                    "{n} indicators is more than a set can hold ({})",
+                    u32::MAX
+                )
             }
             BuildErrorKind::BadValue { source, value } => write!(
                 f,
@@ -95,9 +104,14 @@ impl IndicatorSetBuilder {
     ///
     /// When there are more than `u32::MAX` indicators, or a value is not
     /// in the normal form the loaders produce.
-    pub fn build(&self, indicators: Vec<Indicator>) -> Result<IndicatorSet, BuildError> {
+    pub fn build(
+        &self,
+        indicators: Vec<Indicator>,
+    ) -> Result<IndicatorSet, BuildError> {
         if indicators.len() >= u32::MAX as usize {
-            return Err(BuildError { kind: BuildErrorKind::TooMany(indicators.len()) });
+            return Err(BuildError {
+                kind: BuildErrorKind::TooMany(indicators.len()),
+            });
         }
         let (indicators, merged) = if self.merge_duplicates.unwrap_or(true) {
             dedupe(indicators)
@@ -124,11 +138,13 @@ impl IndicatorSetBuilder {
         };
         let mut nets = Networks::default();
         for (i, ind) in indicators.iter().enumerate() {
-            set.add(ind, IndicatorId(i as u32), &mut nets).map_err(|()| BuildError {
-                kind: BuildErrorKind::BadValue {
-                    source: ind.source.clone(),
-                    value: ind.value.clone(),
-                },
+            set.add(ind, IndicatorId(i as u32), &mut nets).map_err(|()| {
+                BuildError {
+                    kind: BuildErrorKind::BadValue {
+                        source: ind.source.clone(),
+                        value: ind.value.clone(),
+                    },
+                }
             })?;
         }
         set.cidr_v4 = CidrTable::build(nets.v4);
@@ -147,24 +163,44 @@ struct Networks {
 
 impl IndicatorSet {
     /// Files one indicator in its family structure.
-    fn add(&mut self, ind: &Indicator, id: IndicatorId, nets: &mut Networks) -> Result<(), ()> {
+    fn add(
+        &mut self,
+        ind: &Indicator,
+        id: IndicatorId,
+        nets: &mut Networks,
+    ) -> Result<(), ()> {
         let v = ind.value.as_bytes();
         match ind.indicator_type {
-            IndicatorType::FileMd5 => self.md5.insert(hex::decode(v).ok_or(())?, id),
-            IndicatorType::FileSha1 => self.sha1.insert(hex::decode(v).ok_or(())?, id),
-            IndicatorType::FileSha256 => self.sha256.insert(hex::decode(v).ok_or(())?, id),
+            IndicatorType::FileMd5 => {
+                self.md5.insert(hex::decode(v).ok_or(())?, id)
+            }
+            IndicatorType::FileSha1 => {
+                self.sha1.insert(hex::decode(v).ok_or(())?, id)
+            }
+            IndicatorType::FileSha256 => {
+                self.sha256.insert(hex::decode(v).ok_or(())?, id)
+            }
             IndicatorType::CertificateThumbprint => match v.len() {
                 40 => self.cert_sha1.insert(hex::decode(v).ok_or(())?, id),
                 _ => self.cert_sha256.insert(hex::decode(v).ok_or(())?, id),
             },
             IndicatorType::IpAddress => self.add_ip(&ind.value, id, nets)?,
-            IndicatorType::DomainName => self.domains.insert(ind.value.clone(), id),
-            IndicatorType::Url => self.urls.insert(&Url::parse(&ind.value).map_err(|_| ())?, id),
+            IndicatorType::DomainName => {
+                self.domains.insert(ind.value.clone(), id)
+            }
+            IndicatorType::Url => {
+                self.urls.insert(&Url::parse(&ind.value).map_err(|_| ())?, id)
+            }
         }
         Ok(())
     }
 
-    fn add_ip(&mut self, v: &str, id: IndicatorId, nets: &mut Networks) -> Result<(), ()> {
+    fn add_ip(
+        &mut self,
+        v: &str,
+        id: IndicatorId,
+        nets: &mut Networks,
+    ) -> Result<(), ()> {
         if v.contains('/') {
             let c = Cidr::parse(v).map_err(|_| ())?;
             match c.addr {
@@ -191,8 +227,11 @@ impl IndicatorSet {
 
 /// Drops exact duplicates (type, value, action), keeping the first.
 fn dedupe(indicators: Vec<Indicator>) -> (Vec<Indicator>, Vec<Merged>) {
-    let mut first: HashMap<(IndicatorType, &str, Action), u32, foldhash::fast::RandomState> =
-        HashMap::default();
+    let mut first: HashMap<
+        (IndicatorType, &str, Action),
+        u32,
+        foldhash::fast::RandomState,
+    > = HashMap::default();
     let mut keep = vec![true; indicators.len()];
     let mut merged_at = Vec::new();
     let mut kept = 0u32;
@@ -212,18 +251,31 @@ fn dedupe(indicators: Vec<Indicator>) -> (Vec<Indicator>, Vec<Merged>) {
     drop(first);
     let merged = merged_at
         .into_iter()
-        .map(|(k, i)| Merged { kept: IndicatorId(k), source: indicators[i].source.clone() })
+        .map(|(k, i)| Merged {
+            kept: IndicatorId(k),
+            source: indicators[i].source.clone(),
+        })
         .collect();
-    let out = indicators.into_iter().zip(keep).filter_map(|(ind, k)| k.then_some(ind)).collect();
+    let out = indicators
+        .into_iter()
+        .zip(keep)
+        .filter_map(|(ind, k)| k.then_some(ind))
+        .collect();
     (out, merged)
 }
 
 /// Values that appear with more than one action.
 fn find_conflicts(indicators: &[Indicator]) -> Vec<Conflict> {
-    let mut by_value: HashMap<(IndicatorType, &str), Vec<u32>, foldhash::fast::RandomState> =
-        HashMap::default();
+    let mut by_value: HashMap<
+        (IndicatorType, &str),
+        Vec<u32>,
+        foldhash::fast::RandomState,
+    > = HashMap::default();
     for (i, ind) in indicators.iter().enumerate() {
-        by_value.entry((ind.indicator_type, &ind.value)).or_default().push(i as u32);
+        by_value
+            .entry((ind.indicator_type, &ind.value))
+            .or_default()
+            .push(i as u32);
     }
     let mut out: Vec<Conflict> = by_value
         .into_iter()
@@ -231,7 +283,10 @@ fn find_conflicts(indicators: &[Indicator]) -> Vec<Conflict> {
         .map(|((ty, value), ids)| Conflict {
             indicator_type: ty,
             value: value.into(),
-            actions: ids.iter().map(|&i| indicators[i as usize].action).collect(),
+            actions: ids
+                .iter()
+                .map(|&i| indicators[i as usize].action)
+                .collect(),
             ids: ids.into_iter().map(IndicatorId).collect(),
         })
         .collect();

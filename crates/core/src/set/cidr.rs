@@ -71,16 +71,28 @@ impl<K: RangeKey> CidrTable<K> {
     /// Builds the table from `(network, prefix, id)` triples. Networks
     /// must have their host bits cleared.
     pub(crate) fn build(mut entries: Vec<(K, u8, IndicatorId)>) -> Self {
-        entries.sort_unstable_by_key(|&(start, prefix, id)| (start, prefix, id));
+        entries
+            .sort_unstable_by_key(|&(start, prefix, id)| (start, prefix, id));
         let mut nodes: Vec<Node<K>> = Vec::new();
         for (start, prefix, id) in entries {
             match nodes.last_mut() {
-                Some(n) if n.start == start && n.prefix == prefix => n.ids.push(id),
-                _ => nodes.push(Node { start, prefix, ids: IdList::One(id), parent: NONE }),
+                Some(n) if n.start == start && n.prefix == prefix => {
+                    n.ids.push(id)
+                }
+                _ => nodes.push(Node {
+                    start,
+                    prefix,
+                    ids: IdList::One(id),
+                    parent: NONE,
+                }),
             }
         }
-        let mut table =
-            CidrTable { nodes, seg_start: Vec::new(), seg_node: Vec::new(), bucket: Vec::new() };
+        let mut table = CidrTable {
+            nodes,
+            seg_start: Vec::new(),
+            seg_node: Vec::new(),
+            bucket: Vec::new(),
+        };
         table.link();
         table.index();
         table
@@ -144,7 +156,11 @@ impl<K: RangeKey> CidrTable<K> {
     /// Calls `f` with the ids and prefix length of every network that
     /// contains `addr`, innermost first.
     #[inline]
-    pub(crate) fn for_each_containing(&self, addr: K, mut f: impl FnMut(&[IndicatorId], u8)) {
+    pub(crate) fn for_each_containing(
+        &self,
+        addr: K,
+        mut f: impl FnMut(&[IndicatorId], u8),
+    ) {
         if self.seg_start.is_empty() {
             return;
         }

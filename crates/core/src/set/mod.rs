@@ -92,7 +92,9 @@ impl IndicatorSet {
     /// # Errors
     ///
     /// See [`IndicatorSetBuilder::build`].
-    pub fn new(indicators: Vec<Indicator>) -> Result<IndicatorSet, BuildError> {
+    pub fn new(
+        indicators: Vec<Indicator>,
+    ) -> Result<IndicatorSet, BuildError> {
         IndicatorSetBuilder::new().build(indicators)
     }
 
@@ -122,7 +124,10 @@ impl IndicatorSet {
 
     /// Every indicator with its id, in set order.
     pub fn iter(&self) -> impl Iterator<Item = (IndicatorId, &Indicator)> {
-        self.indicators.iter().enumerate().map(|(i, ind)| (IndicatorId(i as u32), ind))
+        self.indicators
+            .iter()
+            .enumerate()
+            .map(|(i, ind)| (IndicatorId(i as u32), ind))
     }
 
     /// Exact duplicates that were merged into an earlier indicator.
@@ -152,9 +157,15 @@ impl IndicatorSet {
     #[inline]
     pub fn match_hash(&self, kind: HashKind, hex: &[u8]) -> &[IndicatorId] {
         match kind {
-            HashKind::Md5 => hex::decode::<16>(hex).map_or(&[], |k| self.md5.get(&k)),
-            HashKind::Sha1 => hex::decode::<20>(hex).map_or(&[], |k| self.sha1.get(&k)),
-            HashKind::Sha256 => hex::decode::<32>(hex).map_or(&[], |k| self.sha256.get(&k)),
+            HashKind::Md5 => {
+                hex::decode::<16>(hex).map_or(&[], |k| self.md5.get(&k))
+            }
+            HashKind::Sha1 => {
+                hex::decode::<20>(hex).map_or(&[], |k| self.sha1.get(&k))
+            }
+            HashKind::Sha256 => {
+                hex::decode::<32>(hex).map_or(&[], |k| self.sha256.get(&k))
+            }
         }
     }
 
@@ -162,8 +173,11 @@ impl IndicatorSet {
     #[inline]
     pub fn match_certificate(&self, hex: &[u8]) -> &[IndicatorId] {
         match hex.len() {
-            40 => hex::decode::<20>(hex).map_or(&[], |k| self.cert_sha1.get(&k)),
-            64 => hex::decode::<32>(hex).map_or(&[], |k| self.cert_sha256.get(&k)),
+            40 => {
+                hex::decode::<20>(hex).map_or(&[], |k| self.cert_sha1.get(&k))
+            }
+            64 => hex::decode::<32>(hex)
+                .map_or(&[], |k| self.cert_sha256.get(&k)),
             _ => &[],
         }
     }
@@ -175,12 +189,16 @@ impl IndicatorSet {
             IpAddr::V4(a) => {
                 let n = u32::from(a);
                 out.extend_from_slice(self.exact_v4.get(&n));
-                self.cidr_v4.for_each_containing(n, |ids, _| out.extend_from_slice(ids));
+                self.cidr_v4.for_each_containing(n, |ids, _| {
+                    out.extend_from_slice(ids)
+                });
             }
             IpAddr::V6(a) => {
                 let n = u128::from(a);
                 out.extend_from_slice(self.exact_v6.get(&n));
-                self.cidr_v6.for_each_containing(n, |ids, _| out.extend_from_slice(ids));
+                self.cidr_v6.for_each_containing(n, |ids, _| {
+                    out.extend_from_slice(ids)
+                });
             }
         }
     }
@@ -237,7 +255,10 @@ impl IndicatorSet {
     /// The effective indicator among those matching one observable
     /// (contract §4). All candidates must be of one family: network
     /// (IP, domain, URL), file hashes of one file, or certificates.
-    pub fn effective(&self, candidates: &[IndicatorId]) -> Option<IndicatorId> {
+    pub fn effective(
+        &self,
+        candidates: &[IndicatorId],
+    ) -> Option<IndicatorId> {
         candidates.iter().copied().max_by(|&a, &b| {
             let ra = self.rank[a.index()];
             let rb = self.rank[b.index()];

@@ -54,10 +54,15 @@ impl UrlTable {
         let entry = Entry {
             id,
             scheme: url.scheme.as_deref().map(Into::into),
-            port: url.port.or_else(|| url.scheme.as_deref().and_then(default_port)),
+            port: url
+                .port
+                .or_else(|| url.scheme.as_deref().and_then(default_port)),
         };
         let (map, key) = match &url.query {
-            Some(q) => (&mut host.by_path_query, format!("{}?{}", url.match_path(), q)),
+            Some(q) => (
+                &mut host.by_path_query,
+                format!("{}?{}", url.match_path(), q),
+            ),
             None => (&mut host.by_path, url.match_path().to_owned()),
         };
         map.entry(key.into()).or_default().push(entry);
@@ -65,7 +70,12 @@ impl UrlTable {
     }
 
     /// Appends the ids of every URL indicator that matches `url`.
-    pub(crate) fn find(&self, url: &Url<'_>, host: &str, out: &mut Vec<IndicatorId>) {
+    pub(crate) fn find(
+        &self,
+        url: &Url<'_>,
+        host: &str,
+        out: &mut Vec<IndicatorId>,
+    ) {
         let Some(h) = self.hosts.get(host) else { return };
         let port = url.effective_port();
         let mut take = |entries: Option<&Vec<Entry>>| {
@@ -76,10 +86,10 @@ impl UrlTable {
             }
         };
         let path = url.match_path();
-        if let Some(q) = &url.query {
-            if !h.by_path_query.is_empty() {
-                take(h.by_path_query.get(format!("{path}?{q}").as_str()));
-            }
+        if let Some(q) = &url.query
+            && !h.by_path_query.is_empty()
+        {
+            take(h.by_path_query.get(format!("{path}?{q}").as_str()));
         }
         if h.by_path.is_empty() {
             return;

@@ -39,11 +39,12 @@ impl Cidr {
     /// feed that writes `10.1.2.3/8` has likely made a mistake.
     pub fn parse(s: &str) -> Result<Cidr, &'static str> {
         let (addr, len) = s.split_once('/').ok_or("not a CIDR network")?;
-        let addr: IpAddr = addr.parse().map_err(|_| "invalid network address")?;
+        let addr: IpAddr =
+            addr.parse().map_err(|_| "invalid network address")?;
         let prefix: u8 = len.parse().map_err(|_| "invalid prefix length")?;
         let (addr, prefix) = match (addr, addr) {
             (IpAddr::V6(v6), _) if v6.to_ipv4_mapped().is_some() => {
-                if prefix < 96 || prefix > 128 {
+                if !(96..=128).contains(&prefix) {
                     return Err("prefix length out of range");
                 }
                 (IpAddr::V4(v6.to_ipv4_mapped().unwrap()), prefix - 96)
@@ -189,7 +190,10 @@ mod tests {
     #[test]
     fn mapped_addresses_read_as_ipv4() {
         assert_eq!(parse_addr("::ffff:1.2.3.4"), "1.2.3.4".parse().ok());
-        assert_eq!(parse_addr("[2001:4860::8888]"), "2001:4860::8888".parse().ok());
+        assert_eq!(
+            parse_addr("[2001:4860::8888]"),
+            "2001:4860::8888".parse().ok()
+        );
         assert_eq!(parse_addr("1.2.3"), None);
     }
 
@@ -198,20 +202,37 @@ mod tests {
         let r = |s: &str| non_public_reason(s.parse().unwrap());
         assert!(r("8.8.8.8").is_none());
         assert!(r("2001:4860:4860::8888").is_none());
-        for s in ["10.1.1.1", "192.168.0.1", "127.0.0.1", "169.254.1.1",
-            "224.0.0.1", "255.255.255.255", "100.64.1.1", "::1", "fe80::1",
-            "fd00::1", "ff02::1", "2001:db8::1", "::"]
-        {
+        for s in [
+            "10.1.1.1",
+            "192.168.0.1",
+            "127.0.0.1",
+            "169.254.1.1",
+            "224.0.0.1",
+            "255.255.255.255",
+            "100.64.1.1",
+            "::1",
+            "fe80::1",
+            "fd00::1",
+            "ff02::1",
+            "2001:db8::1",
+            "::",
+        ] {
             assert!(r(s).is_some(), "{s} should be refused");
         }
     }
 
     #[test]
     fn cidr_parsing() {
-        assert_eq!(Cidr::parse("10.0.0.0/8").unwrap().to_string(), "10.0.0.0/8");
+        assert_eq!(
+            Cidr::parse("10.0.0.0/8").unwrap().to_string(),
+            "10.0.0.0/8"
+        );
         assert!(Cidr::parse("10.0.0.1/8").is_err());
         assert!(Cidr::parse("10.0.0.0/33").is_err());
-        assert_eq!(Cidr::parse("::ffff:10.0.0.0/104").unwrap().to_string(), "10.0.0.0/8");
+        assert_eq!(
+            Cidr::parse("::ffff:10.0.0.0/104").unwrap().to_string(),
+            "10.0.0.0/8"
+        );
         let c = Cidr::parse("2001:db8::/32").unwrap();
         assert!(c.contains("2001:db8::5".parse().unwrap()));
         assert!(!c.contains("2001:db9::5".parse().unwrap()));

@@ -37,10 +37,15 @@ pub fn normalize(ty: IndicatorType, raw: &str) -> Result<String, String> {
 
 fn hash(v: &str, digits: usize) -> Result<String, String> {
     if !hex::is_hex(v) {
-        return Err(format!("expected {digits} hex digits, found non-hex characters"));
+        return Err(format!(
+            "expected {digits} hex digits, found non-hex characters"
+        ));
     }
     if v.len() != digits {
-        return Err(format!("expected {digits} hex digits, found {}", v.len()));
+        return Err(format!(
+            "expected {digits} hex digits, found {}",
+            v.len()
+        ));
     }
     Ok(v.to_ascii_lowercase())
 }
@@ -48,7 +53,8 @@ fn hash(v: &str, digits: usize) -> Result<String, String> {
 /// Certificate thumbprints are often copied as `AB:CD:…` or in spaced
 /// groups from certificate viewers; the separators carry no meaning.
 fn thumbprint(v: &str) -> Result<String, String> {
-    let digits: String = v.chars().filter(|c| !matches!(c, ':' | ' ')).collect();
+    let digits: String =
+        v.chars().filter(|c| !matches!(c, ':' | ' ')).collect();
     match digits.len() {
         40 | 64 if hex::is_hex(&digits) => Ok(digits.to_ascii_lowercase()),
         _ if !hex::is_hex(&digits) => {
@@ -66,7 +72,9 @@ fn ip_value(v: &str) -> Result<String, String> {
     }
     let addr = ip::parse_addr(v).ok_or("not an IP address")?;
     if let Some(why) = ip::non_public_reason(addr) {
-        return Err(format!("Defender accepts only public addresses; this is {why}"));
+        return Err(format!(
+            "Defender accepts only public addresses; this is {why}"
+        ));
     }
     Ok(addr.to_string())
 }
@@ -76,7 +84,9 @@ fn domain(v: &str) -> Result<String, String> {
         return Err("an IP address, not a domain name (use IpAddress)".into());
     }
     if v.contains(['/', ':', '@', '?']) {
-        return Err("a domain name has no scheme, port or path (use Url)".into());
+        return Err(
+            "a domain name has no scheme, port or path (use Url)".into()
+        );
     }
     let host = host::normalize_host(v)?;
     if host::label_count(&host) < 2 {
@@ -87,10 +97,11 @@ fn domain(v: &str) -> Result<String, String> {
 
 fn url_value(v: &str) -> Result<String, String> {
     let url = url::Url::parse(v)?;
-    if let url::Host::Name(name) = &url.host {
-        if host::label_count(name) < 2 && url.scheme.is_none() {
-            return Err("not a URL: a single label with no scheme".into());
-        }
+    if let url::Host::Name(name) = &url.host
+        && host::label_count(name) < 2
+        && url.scheme.is_none()
+    {
+        return Err("not a URL: a single label with no scheme".into());
     }
     Ok(url.to_normal_string())
 }
@@ -126,10 +137,19 @@ mod tests {
 
     #[test]
     fn normalises_each_type() {
-        let ok = |t, i: &str, o: &str| assert_eq!(normalize(t, i).as_deref(), Ok(o), "{i}");
-        ok(FileMd5, " D41D8CD98F00B204E9800998ECF8427E ", "d41d8cd98f00b204e9800998ecf8427e");
-        ok(CertificateThumbprint, "AB:CD:EF:01:23:45:67:89:AB:CD:EF:01:23:45:67:89:AB:CD:EF:01",
-            "abcdef0123456789abcdef0123456789abcdef01");
+        let ok = |t, i: &str, o: &str| {
+            assert_eq!(normalize(t, i).as_deref(), Ok(o), "{i}")
+        };
+        ok(
+            FileMd5,
+            " D41D8CD98F00B204E9800998ECF8427E ",
+            "d41d8cd98f00b204e9800998ecf8427e",
+        );
+        ok(
+            CertificateThumbprint,
+            "AB:CD:EF:01:23:45:67:89:AB:CD:EF:01:23:45:67:89:AB:CD:EF:01",
+            "abcdef0123456789abcdef0123456789abcdef01",
+        );
         ok(IpAddress, "8.8.8[.]8", "8.8.8.8");
         ok(IpAddress, "2001:4860:4860:0:0:0:0:8888", "2001:4860:4860::8888");
         ok(IpAddress, "10.0.0.0/8", "10.0.0.0/8");
@@ -141,7 +161,9 @@ mod tests {
     #[test]
     fn refuses_with_reasons() {
         let err = |t, i: &str| normalize(t, i).unwrap_err();
-        assert!(err(FileSha256, "abc").contains("expected 64 hex digits, found 3"));
+        assert!(
+            err(FileSha256, "abc").contains("expected 64 hex digits, found 3")
+        );
         assert!(err(FileSha1, "zz").contains("non-hex"));
         assert!(err(IpAddress, "192.168.1.1").contains("private"));
         assert!(err(IpAddress, "not-an-ip").contains("not an IP"));
@@ -154,7 +176,10 @@ mod tests {
 
     #[test]
     fn infers_types() {
-        assert_eq!(infer_type("d41d8cd98f00b204e9800998ecf8427e"), Some(FileMd5));
+        assert_eq!(
+            infer_type("d41d8cd98f00b204e9800998ecf8427e"),
+            Some(FileMd5)
+        );
         assert_eq!(infer_type(&"a".repeat(40)), Some(FileSha1));
         assert_eq!(infer_type(&"a".repeat(64)), Some(FileSha256));
         assert_eq!(infer_type("1.2.3.4"), Some(IpAddress));

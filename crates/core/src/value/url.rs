@@ -119,7 +119,9 @@ pub fn default_port(scheme: &str) -> Option<u16> {
 
 /// Splits off `scheme://`. A `://` counts only before the first `/` or `?`,
 /// so `evil.com/r?u=http://x` has no scheme.
-fn split_scheme(s: &str) -> Result<(Option<Cow<'_, str>>, &str), &'static str> {
+fn split_scheme(
+    s: &str,
+) -> Result<(Option<Cow<'_, str>>, &str), &'static str> {
     let Some(i) = s.find("://") else { return Ok((None, s)) };
     let scheme = &s[..i];
     if scheme.contains(['/', '?']) {
@@ -127,7 +129,8 @@ fn split_scheme(s: &str) -> Result<(Option<Cow<'_, str>>, &str), &'static str> {
     }
     let mut bytes = scheme.bytes();
     let first_ok = bytes.next().is_some_and(|b| b.is_ascii_alphabetic());
-    let ok = |b: u8| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'-' | b'.');
+    let ok =
+        |b: u8| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'-' | b'.');
     if !first_ok || !bytes.all(ok) {
         return Err("invalid URL scheme");
     }
@@ -151,7 +154,8 @@ fn split_authority(a: &str) -> Result<(Host<'_>, Option<u16>), &'static str> {
         return Ok((Host::Ip(ip), None));
     }
     let (host, port) = if let Some(rest) = a.strip_prefix('[') {
-        let (v6, after) = rest.split_once(']').ok_or("unclosed '[' in host")?;
+        let (v6, after) =
+            rest.split_once(']').ok_or("unclosed '[' in host")?;
         let port = match after {
             "" => None,
             p => Some(p.strip_prefix(':').ok_or("junk after ']' in host")?),
@@ -193,7 +197,9 @@ fn upper_percent_hex(s: &str) -> Cow<'_, str> {
     let mut i = 0;
     while i < out.len() {
         if out[i] == b'%'
-            && out.get(i + 1..i + 3).is_some_and(|h| h.iter().all(u8::is_ascii_hexdigit))
+            && out
+                .get(i + 1..i + 3)
+                .is_some_and(|h| h.iter().all(u8::is_ascii_hexdigit))
         {
             out[i + 1].make_ascii_uppercase();
             out[i + 2].make_ascii_uppercase();
@@ -225,13 +231,22 @@ mod tests {
 
     #[test]
     fn normal_forms() {
-        assert_eq!(norm("HTTPS://Evil.COM:443/A/b?X=%2f#frag"), "https://evil.com/A/b?X=%2F");
+        assert_eq!(
+            norm("HTTPS://Evil.COM:443/A/b?X=%2f#frag"),
+            "https://evil.com/A/b?X=%2F"
+        );
         assert_eq!(norm("http://evil.com:8080"), "http://evil.com:8080");
         assert_eq!(norm("evil.com/path"), "evil.com/path");
         assert_eq!(norm("http://user:pw@evil.com/"), "http://evil.com/");
-        assert_eq!(norm("http://[2001:4860::1]:80/x"), "http://[2001:4860::1]/x");
+        assert_eq!(
+            norm("http://[2001:4860::1]:80/x"),
+            "http://[2001:4860::1]/x"
+        );
         assert_eq!(norm("evil.com/r?u=http://x"), "evil.com/r?u=http://x");
-        assert_eq!(norm("http://bücher.example/"), "http://xn--bcher-kva.example/");
+        assert_eq!(
+            norm("http://bücher.example/"),
+            "http://xn--bcher-kva.example/"
+        );
     }
 
     #[test]

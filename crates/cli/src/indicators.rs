@@ -1,0 +1,103 @@
+//! Loading indicator files into a compiled set, for every command.
+
+use std::path::PathBuf;
+
+use anyhow::{Context, bail};
+use iocmatch_core::load::{self, LoadError, LoadOptions, Loaded};
+use iocmatch_core::{IndicatorSet, Severity};
+
+use crate::flags::IndicatorArgs;
+
+/// The outcome of loading every file.
+pub struct LoadedSet {
+    pub set: IndicatorSet,
+    pub loaded: Loaded,
+    /// Files that could not be read at all.
+    pub failed: Vec<LoadError>,
+    pub files: usize,
+    pub elapsed: std::time::Duration,
+}
+
+impl LoadedSet {
+    /// Exit status per the CLI contract: 0 when everything loaded, 1 when
+    /// something was rejected or a file was unreadable.
+    pub fn clean(&self) -> bool {
+        self.loaded.rejected.is_empty() && self.failed.is_empty()
+    }
+}
+
+pub fn options(args: &IndicatorArgs) -> anyhow::Result<LoadOptions> {
+    let format = match &args.format {
+        Some(f) => Some(f.parse().map_err(anyhow::Error::msg)?),
+        None => None,
+    };
+    let severity = match &args.severity {
+        Some(s) => Some(s.parse::<Severity>().map_err(anyhow::Error::msg)?),
+        None => None,
+    };
+    let text_type = match &args.text_type {
+        Some(t) => Some(t.parse().map_err(anyhow::Error::msg)?),
+        None => None,
+    };
+    if iocmatch_core::Action::parse_alias(&args.action).is_none() {
+        bail!(
+            "unknown action '{}' (expected Allowed, Audit, Warn, Block or BlockAndRemediate)",
+            args.action
+        );
+    }
+    Ok(LoadOptions {
+        format,
+        default_action: args.action.clone(),
+        default_severity: severity,
+        default_title: args.title.clone(),
+        text_type,
+        misp_all_attributes: args.misp_all,
+    })
+}
+
+/// Loads and compiles. Fails only when no file could be read, or in
+/// strict mode when anything was rejected.
+pub fn load(
+    files: &[PathBuf],
+    args: &IndicatorArgs,
+) -> anyhow::Result<LoadedSet> {
+    let start = std::time::Instant::now();
+    let opts = options(args)?;
+    let mut loaded = Loaded::default();
+    let mut failed = Vec::new();
+    for path in files {
+        match load::load_path(path, &opts) {
+            Ok(l) => loaded.extend(l),
+            Err(e) => failed.push(e),
+        }
+    }
+    if failed.len() == files.len() {
+        let msgs: Vec<String> =
+            failed.iter().map(ToString::to_string).collect();
+        bail!("no indicator file could be read:\n  {}", msgs.join("\n  "));
+    }
+    if args.strict && !(loaded.rejected.is_empty() && failed.is_empty()) {
+        let mut msg = format!(
+            "--strict: {} indicators rejected and {} files unreadable; nothing loaded",
+            loaded.rejected.len(),
+            failed.len()
+        );
+        for r in loaded.rejected.iter().take(20) {
+            msg.push_str(&format!("\n  {r}"));
+        }
+        for f in &failed {
+            msg.push_str(&format!("\n  {f}"));
+        }
+        bail!(msg);
+    }
+    let indicators = std::mem::take(&mut loaded.indicators);
+    let set = IndicatorSet::new(indicators)
+        .context("compiling the indicator set")?;
+    Ok(LoadedSet {
+        set,
+        loaded,
+        failed,
+        files: files.len(),
+        elapsed: start.elapsed(),
+    })
+}

@@ -1,0 +1,164 @@
+//! `iocmatch check`.
+
+use std::ffi::OsStr;
+
+use crate::{indicators, iocmatch, stderr, stdout};
+
+fn os(s: &str) -> &OsStr {
+    OsStr::new(s)
+}
+
+#[test]
+fn clean_file_exits_0_with_a_summary() {
+    let f = indicators("defender.csv");
+    let o = iocmatch(&[os("check"), f.as_os_str()]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let out = stdout(&o);
+    assert!(out.starts_with("loaded 13 indicators from 1 file"), "{out}");
+    assert!(out.contains("merged 1 exact duplicates"), "{out}");
+    assert!(out.contains("conflicts 1"), "{out}");
+    assert!(out.contains("DomainName evil.com: Block"), "{out}");
+}
+
+#[test]
+fn rejections_exit_1_and_name_file_and_line() {
+    let f = indicators("invalid.csv");
+    let o = iocmatch(&[os("check"), f.as_os_str()]);
+    assert_eq!(o.status.code(), Some(1));
+    let out = stdout(&o);
+    assert!(out.contains("rejected 15:"), "{out}");
+    assert!(out.contains("invalid.csv:4: '192.168.1.10': Defender accepts only public addresses"), "{out}");
+}
+
+#[test]
+fn json_report_has_the_documented_fields() {
+    let a = indicators("invalid.csv");
+    let b = indicators("defender.csv");
+    let o =
+        iocmatch(&[os("check"), os("--json"), a.as_os_str(), b.as_os_str()]);
+    assert_eq!(o.status.code(), Some(1));
+    let v: serde_json::Value =
+        serde_json::from_slice(&o.stdout).expect("JSON on stdout");
+    assert_eq!(v["loaded"], 14, "{v}");
+    assert_eq!(v["by_type"]["FileMd5"], 2);
+    assert_eq!(v["by_action"]["BlockAndRemediate"], 1);
+    let rejected = v["rejected"].as_array().unwrap();
+    assert_eq!(rejected.len(), 15);
+    let r = &rejected[0];
+    assert!(r["source"].as_str().unwrap().ends_with("invalid.csv"));
+    assert_eq!(r["line"], 2);
+    assert_eq!(r["value"], "abc");
+    assert!(r["reason"].as_str().unwrap().contains("64 hex digits"));
+    // invalid.csv's Audit MD5 meets defender.csv's Allowed one.
+    let c = &v["conflicts"][0];
+    assert_eq!(c["type"], "FileMd5");
+    assert_eq!(c["indicators"][0]["action"], "Audit");
+    assert_eq!(c["indicators"][0]["line"], 17);
+    assert_eq!(c["indicators"][1]["action"], "Allowed");
+    assert_eq!(v["conflicts"][1]["value"], "evil.com");
+}
+
+#[test]
+fn nothing_readable_exits_2() {
+    let o = iocmatch(&[os("check"), os("/nonexistent/iocs.csv")]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("no indicator file could be read"),
+        "{}",
+        stderr(&o)
+    );
+}
+
+#[test]
+fn strict_refuses_the_whole_set() {
+    let f = indicators("invalid.csv");
+    let o = iocmatch(&[os("check"), os("--strict"), f.as_os_str()]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("--strict: 15 indicators rejected"),
+        "{}",
+        stderr(&o)
+    );
+}
+
+#[test]
+fn export_defender_csv_splits_into_portal_sized_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let list = dir.path().join("many.txt");
+    let mut text = String::new();
+    for i in 0..1203u32 {
+        text.push_str(&format!("host{i}.example.com\n"));
+    }
+    text.push_str("203.0.113.0/24\n");
+    std::fs::write(&list, text).unwrap();
+    let out = dir.path().join("out.csv");
+    let o = iocmatch(&[
+        os("check"),
+        list.as_os_str(),
+        os("--action"),
+        os("Block"),
+        os("--export"),
+        os("defender-csv"),
+        os("-o"),
+        out.as_os_str(),
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(stderr(&o).contains("left out 1 offline-only"), "{}", stderr(&o));
+    let mut rows = 0;
+    for n in 1..=3 {
+        let p = dir.path().join(format!("out-{n:03}.csv"));
+        let body = std::fs::read_to_string(&p).unwrap();
+        let lines = body.lines().count() - 1;
+        assert!(lines <= 500, "{} has {lines} rows", p.display());
+        assert!(body.starts_with(
+            "IndicatorType,IndicatorValue,ExpirationTime,Action,"
+        ));
+        rows += lines;
+    }
+    assert_eq!(rows, 1203);
+    // The export loads back to the same set.
+    let back = dir.path().join("out-001.csv");
+    let o = iocmatch(&[os("check"), os("--json"), back.as_os_str()]);
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["loaded"], 500);
+    assert_eq!(v["by_action"]["Block"], 500);
+}
+
+#[test]
+fn export_defender_json_writes_full_ipv6() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("set.json");
+    let f = indicators("defender.csv");
+    let o = iocmatch(&[
+        os("check"),
+        f.as_os_str(),
+        os("--export"),
+        os("defender-json"),
+        os("-o"),
+        out.as_os_str(),
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let v: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&out).unwrap()).unwrap();
+    let values: Vec<&str> = v
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["indicatorValue"].as_str().unwrap())
+        .collect();
+    assert!(values.contains(&"2001:4860:4860:0:0:0:0:8888"), "{values:?}");
+    assert!(!values.contains(&"203.0.113.0/24"), "CIDR is offline-only");
+    let o = iocmatch(&[os("check"), out.as_os_str()]);
+    assert_eq!(o.status.code(), Some(0), "round trip: {}", stdout(&o));
+}
+
+#[test]
+fn bad_flags_are_clear_errors() {
+    let f = indicators("defanged.txt");
+    let o =
+        iocmatch(&[os("check"), os("--action"), os("Nuke"), f.as_os_str()]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("unknown action 'Nuke'"), "{}", stderr(&o));
+    let o = iocmatch(&[os("check"), os("--format"), os("xml"), f.as_os_str()]);
+    assert!(stderr(&o).contains("unknown format 'xml'"), "{}", stderr(&o));
+}

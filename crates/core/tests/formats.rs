@@ -1,0 +1,343 @@
+//! Every loader on the fixtures in `testdata/indicators/`: what loads, in
+//! which normal form, and which rejections name which line.
+
+use iocmatch_core::load::{Format, LoadOptions, Loaded, load_path};
+use iocmatch_core::{Action, IndicatorType, Severity};
+
+fn load(name: &str) -> Loaded {
+    load_with(name, &LoadOptions::default())
+}
+
+fn load_with(name: &str, opts: &LoadOptions) -> Loaded {
+    let path = crate::testdata().join("indicators").join(name);
+    load_path(&path, opts).unwrap_or_else(|e| panic!("{name}: {e}"))
+}
+
+fn values(l: &Loaded) -> Vec<(IndicatorType, &str)> {
+    l.indicators.iter().map(|i| (i.indicator_type, &*i.value)).collect()
+}
+
+/// (line, fragment of the reason) for every rejection.
+fn rejections(l: &Loaded) -> Vec<(u64, String)> {
+    l.rejected
+        .iter()
+        .map(|r| (r.source.line_number(), r.reason.clone()))
+        .collect()
+}
+
+fn assert_rejected(l: &Loaded, want: &[(u64, &str)]) {
+    let got = rejections(l);
+    assert_eq!(got.len(), want.len(), "rejections: {got:#?}");
+    for ((gl, gr), (wl, wr)) in got.iter().zip(want) {
+        assert_eq!(gl, wl, "line of '{gr}'");
+        assert!(gr.contains(wr), "line {gl}: '{gr}' should mention '{wr}'");
+    }
+}
+
+#[test]
+fn detects_every_format() {
+    let dir = crate::testdata().join("indicators");
+    let cases = [
+        ("defender.csv", Format::DefenderCsv),
+        ("api.json", Format::DefenderJson),
+        ("api.jsonl", Format::DefenderJson),
+        ("defanged.txt", Format::Text),
+        ("misp-event.json", Format::MispJson),
+        ("misp-feed", Format::MispFeed),
+        ("misp.csv", Format::MispCsv),
+        ("stix-bundle.json", Format::Stix),
+    ];
+    for (name, want) in cases {
+        assert_eq!(Format::detect(&dir.join(name)).unwrap(), want, "{name}");
+    }
+}
+
+#[test]
+fn defender_csv_normalises_every_type() {
+    let l = load("defender.csv");
+    assert!(l.rejected.is_empty(), "{:?}", l.rejected);
+    let v = values(&l);
+    assert_eq!(
+        v[0],
+        (
+            IndicatorType::FileSha256,
+            "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+        )
+    );
+    assert_eq!(
+        v[3],
+        (
+            IndicatorType::CertificateThumbprint,
+            "abcdef0123456789abcdef0123456789abcdef01"
+        )
+    );
+    assert_eq!(v[5], (IndicatorType::IpAddress, "8.8.8.8"));
+    assert_eq!(v[6], (IndicatorType::IpAddress, "2001:4860:4860::8888"));
+    assert_eq!(v[7], (IndicatorType::DomainName, "evil.com"));
+    assert_eq!(v[8], (IndicatorType::DomainName, "xn--bcher-kva.example"));
+    assert_eq!(v[9], (IndicatorType::Url, "https://evil.com/Payload/"));
+    assert_eq!(
+        v[10],
+        (IndicatorType::Url, "http://shop.example.com/cart?id=%2F1")
+    );
+    assert_eq!(v[11], (IndicatorType::Url, "downloads.example.net/tools"));
+    let first = &l.indicators[0];
+    assert_eq!(first.meta.description.as_deref(), Some("Quoted, with comma"));
+    assert_eq!(first.meta.mitre_techniques, ["T1059", "T1105"]);
+    assert_eq!(first.meta.severity, Some(Severity::High));
+    let second = &l.indicators[1];
+    assert_eq!(second.meta.rbac_group_names, ["Servers", "Workstations"]);
+    assert_eq!(
+        second.meta.expiration.unwrap().to_string(),
+        "2030-01-01T00:00:00Z"
+    );
+    assert!(!second.alerts(), "GenerateAlert False");
+    assert!(!l.indicators[2].alerts(), "Allowed never alerts");
+    assert!(l.indicators[0].alerts(), "default is to alert");
+    assert_eq!(
+        l.indicators[0].source.to_string().rsplit(':').next(),
+        Some("2")
+    );
+}
+
+#[test]
+fn defender_csv_refusals_name_line_and_reason() {
+    let l = load("invalid.csv");
+    assert_rejected(
+        &l,
+        &[
+            (2, "expected 64 hex digits, found 3"),
+            (3, "non-hex"),
+            (4, "private address"),
+            (5, "loopback"),
+            (6, "not an IP address"),
+            (7, "refuses action BlockAndRemediate on IpAddress"),
+            (8, "refuses action Block on CertificateThumbprint"),
+            (9, "two labels"),
+            (10, "unknown action 'Destroy'"),
+            (11, "missing action"),
+            (12, "unknown severity 'Critical'"),
+            (13, "invalid time 'yesterday'"),
+            (14, "GenerateAlert must be True or False"),
+            (15, "unknown indicator type 'Hostname'"),
+            (16, "no host"),
+        ],
+    );
+    assert_eq!(l.indicators.len(), 1, "the valid row still loads");
+    assert_eq!(
+        l.indicators[0].action,
+        Action::Audit,
+        "Alert is an alias of Audit"
+    );
+}
+
+#[test]
+fn plain_lists_refang_and_infer() {
+    let l = load("defanged.txt");
+    let v = values(&l);
+    assert_eq!(
+        v,
+        vec![
+            (IndicatorType::Url, "http://malware.example.org/drop/stage2.bin"),
+            (IndicatorType::Url, "https://login-microsoft.example.net/"),
+            (IndicatorType::DomainName, "evil.example"),
+            (IndicatorType::IpAddress, "6.6.6.0/24"),
+            (IndicatorType::IpAddress, "2a00:1450:4001:82a::200e"),
+            (IndicatorType::FileMd5, "44d88612fea8a8f36de82e1278abb02f"),
+            (
+                IndicatorType::FileSha1,
+                "3395856ce81f2b7382dee72602f798b642f14140"
+            ),
+            (
+                IndicatorType::FileSha256,
+                "275a021bbfb6489e54d471899f7db9d1663fc695ec2fe2a2c4538aabf651fd0f"
+            ),
+            (IndicatorType::DomainName, "hxxp-shop.com"),
+        ]
+    );
+    assert!(l.indicators.iter().all(|i| i.action == Action::Audit));
+    assert_rejected(
+        &l,
+        &[(6, "documentation address"), (13, "cannot tell the type")],
+    );
+}
+
+#[test]
+fn plain_lists_take_defaults_from_options() {
+    let opts = LoadOptions {
+        default_action: "Block".into(),
+        default_severity: Some(Severity::High),
+        default_title: Some("From a report".into()),
+        ..LoadOptions::default()
+    };
+    let l = load_with("defanged.txt", &opts);
+    let i = &l.indicators[0];
+    assert_eq!(i.action, Action::Block);
+    assert_eq!(i.meta.title.as_deref(), Some("From a report"));
+    assert!(
+        std::sync::Arc::ptr_eq(&l.indicators[0].meta, &l.indicators[8].meta),
+        "metadata is shared"
+    );
+}
+
+#[test]
+fn defender_api_list_and_json_lines() {
+    let l = load("api.json");
+    assert_eq!(
+        values(&l),
+        vec![
+            (IndicatorType::Url, "https://phish.example.com/login"),
+            (IndicatorType::FileMd5, "1a79a4d60de6718e8e5b326e338ae533"),
+        ]
+    );
+    assert_eq!(
+        l.indicators[0].action,
+        Action::Block,
+        "AlertAndBlock is Block with an alert"
+    );
+    assert!(l.indicators[0].alerts());
+    assert_eq!(l.indicators[0].meta.category.as_deref(), Some("1"));
+    assert_eq!(l.indicators[0].meta.rbac_group_names, ["Finance"]);
+    assert_eq!(l.rejected.len(), 1);
+    assert_eq!(l.rejected[0].source.json_path(), Some("$.value[2]"));
+    assert_eq!(l.rejected[0].source.line_number(), 27);
+
+    let l = load("api.jsonl");
+    assert_eq!(
+        values(&l),
+        vec![
+            (IndicatorType::DomainName, "dropper.example.com"),
+            (IndicatorType::IpAddress, "185.220.101.5"),
+        ]
+    );
+    assert_rejected(&l, &[(2, "private address"), (3, "invalid JSON")]);
+}
+
+#[test]
+fn misp_event_maps_types_and_to_ids() {
+    let l = load("misp-event.json");
+    assert_eq!(
+        values(&l),
+        vec![
+            (
+                IndicatorType::FileSha256,
+                "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"
+            ),
+            (IndicatorType::DomainName, "c2.campaign-x.example"),
+            (IndicatorType::IpAddress, "185.220.101.9"),
+            (IndicatorType::Url, "http://c2.campaign-x.example/gate.php"),
+            (IndicatorType::DomainName, "cdn.campaign-x.example"),
+            (IndicatorType::IpAddress, "185.220.101.10"),
+            (IndicatorType::FileMd5, "1a79a4d60de6718e8e5b326e338ae533"),
+            (
+                IndicatorType::FileSha1,
+                "a94a8fe5ccb19ba61c4c0873d391e987982fbbd3"
+            ),
+        ]
+    );
+    let i = &l.indicators[0];
+    assert_eq!(i.meta.title.as_deref(), Some("Campaign X: loader and C2"));
+    assert_eq!(i.meta.severity, Some(Severity::High));
+    assert_eq!(i.meta.description.as_deref(), Some("loader"));
+    assert_eq!(l.skipped.values().sum::<u64>(), 2);
+    assert_rejected(
+        &l,
+        &[(15, "private address"), (22, "CertificateThumbprint")],
+    );
+    assert_eq!(
+        l.rejected[1].source.json_path(),
+        Some("$.Event.Object[0].Attribute[1]")
+    );
+
+    let all =
+        LoadOptions { misp_all_attributes: true, ..LoadOptions::default() };
+    assert_eq!(load_with("misp-event.json", &all).indicators.len(), 9);
+}
+
+#[test]
+fn misp_feed_and_csv() {
+    let l = load("misp-feed");
+    assert_eq!(
+        values(&l),
+        vec![
+            (IndicatorType::DomainName, "a.feed.example"),
+            (IndicatorType::FileMd5, "b10a8db164e0754105b7a99be72e3fe5"),
+            (IndicatorType::Url, "https://b.feed.example/x"),
+        ]
+    );
+    assert_eq!(l.indicators[0].meta.severity, Some(Severity::Medium));
+    assert_eq!(l.indicators[2].meta.severity, Some(Severity::Low));
+    assert_rejected(&l, &[(3, "expected 64 hex digits")]);
+
+    let l = load("misp.csv");
+    assert_eq!(
+        values(&l),
+        vec![
+            (IndicatorType::IpAddress, "45.9.148.3"),
+            (IndicatorType::DomainName, "scan.example.org"),
+        ]
+    );
+    assert_eq!(l.indicators[0].meta.description.as_deref(), Some("scanner"));
+    assert_rejected(&l, &[(5, "private address")]);
+}
+
+#[test]
+fn stix_patterns_supported_and_reported() {
+    let l = load("stix-bundle.json");
+    assert_eq!(
+        values(&l),
+        vec![
+            (
+                IndicatorType::FileSha256,
+                "ca978112ca1bbdcafac231b39a23dc4da786eff8147c4e72b9807785afee48bb"
+            ),
+            (IndicatorType::IpAddress, "91.215.85.0/24"),
+            (IndicatorType::DomainName, "c2.stealer.example"),
+            (IndicatorType::Url, "https://c2.stealer.example/api"),
+        ]
+    );
+    assert_eq!(l.indicators[0].meta.title.as_deref(), Some("Stealer hash"));
+    assert_eq!(
+        l.indicators[0].meta.expiration.unwrap().to_string(),
+        "2027-01-01T00:00:00Z"
+    );
+    assert_eq!(
+        l.indicators[0].meta.external_id.as_deref(),
+        Some("indicator--a")
+    );
+    assert_rejected(
+        &l,
+        &[
+            (12, "indicator--c: AND is not supported"),
+            (14, "pattern_type 'sigma' in indicator--d"),
+            (16, "refuses action Audit on CertificateThumbprint"),
+        ],
+    );
+    let bar = LoadOptions {
+        default_action: "BlockAndRemediate".into(),
+        ..LoadOptions::default()
+    };
+    let l = load_with("stix-bundle.json", &bar);
+    assert!(values(&l).contains(&(
+        IndicatorType::CertificateThumbprint,
+        "89abcdef0123456789abcdef0123456789abcdef"
+    )));
+}
+
+#[test]
+fn unreadable_files_are_errors_not_panics() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("broken.json");
+    std::fs::write(&p, b"{\"Event\": {\"Attribute\": [").unwrap();
+    let err = load_path(&p, &LoadOptions::default()).unwrap_err();
+    assert!(err.to_string().contains("broken.json"), "{err}");
+    let missing = dir.path().join("missing.csv");
+    assert!(load_path(&missing, &LoadOptions::default()).is_err());
+    let folder = dir.path();
+    assert!(
+        load_path(folder, &LoadOptions::default())
+            .unwrap_err()
+            .to_string()
+            .contains("manifest.json")
+    );
+}
