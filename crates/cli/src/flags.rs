@@ -21,16 +21,22 @@ pub enum Command {
     /// Exit status: 0 when everything loaded, 1 when something was
     /// rejected, 2 when nothing could be read.
     Check(CheckArgs),
+    /// Replay exported Defender streaming data against indicator sets and
+    /// report the hits and alerts Defender would have raised.
+    ///
+    /// Exit status: 0 when the run completed, 1 when it completed but some
+    /// lines or indicators were rejected, 2 when it could not run.
+    Replay(ReplayArgs),
 }
 
 /// How indicator files are read; shared by every command that takes
 /// indicators.
 #[derive(Args, Debug, Clone)]
 pub struct IndicatorArgs {
-    /// Read every file in this format instead of detecting it:
+    /// Read every indicator file in this format instead of detecting it:
     /// defender-csv, defender-json, txt, misp, misp-feed, misp-csv, stix.
     #[arg(long, value_name = "FORMAT")]
-    pub format: Option<String>,
+    pub ioc_format: Option<String>,
     /// Action for formats that carry none (plain lists, MISP, STIX).
     #[arg(long, default_value = "Audit", value_name = "ACTION")]
     pub action: String,
@@ -78,4 +84,60 @@ pub enum ExportFormat {
     DefenderJson,
     /// One value per line.
     Txt,
+}
+
+#[derive(Args, Debug)]
+pub struct ReplayArgs {
+    /// Indicator files (any format `check` reads); repeat for several.
+    #[arg(
+        long = "indicators",
+        short = 'i',
+        required = true,
+        value_name = "FILE"
+    )]
+    pub indicator_files: Vec<PathBuf>,
+    #[command(flatten)]
+    pub indicators: IndicatorArgs,
+    /// Exported data: files, folders (walked recursively), .gz files, or
+    /// - for standard input.
+    #[arg(required = true, value_name = "INPUT")]
+    pub inputs: Vec<PathBuf>,
+    /// Write every hit (suppressed ones included) here; - for stdout.
+    #[arg(long, value_name = "PATH")]
+    pub hits: Option<PathBuf>,
+    /// Write one line per alert (indicator, device) here; - for stdout.
+    #[arg(long, value_name = "PATH")]
+    pub alerts: Option<PathBuf>,
+    /// Write the JSON run report here; - for stdout.
+    #[arg(long, value_name = "PATH")]
+    pub report: Option<PathBuf>,
+    /// Format of --hits and --alerts.
+    #[arg(long, value_enum, default_value = "jsonl")]
+    pub format: OutputFormat,
+    /// Worker threads (default: one per core).
+    #[arg(long, short = 'j', value_name = "N")]
+    pub threads: Option<usize>,
+    /// Only events at or after this time (RFC 3339 or a date).
+    #[arg(long, value_name = "TIME")]
+    pub from: Option<String>,
+    /// Only events before this time.
+    #[arg(long, value_name = "TIME")]
+    pub to: Option<String>,
+    /// Only these tables, comma-separated (e.g. DeviceNetworkEvents).
+    #[arg(long, value_name = "LIST", value_delimiter = ',')]
+    pub tables: Option<Vec<String>>,
+    /// No progress bar and no summary.
+    #[arg(long, short = 'q')]
+    pub quiet: bool,
+    /// Read files instead of memory-mapping them.
+    #[arg(long)]
+    pub no_mmap: bool,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OutputFormat {
+    /// JSON Lines.
+    Jsonl,
+    /// CSV with a header.
+    Csv,
 }

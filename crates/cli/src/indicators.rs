@@ -27,7 +27,7 @@ impl LoadedSet {
 }
 
 pub fn options(args: &IndicatorArgs) -> anyhow::Result<LoadOptions> {
-    let format = match &args.format {
+    let format = match &args.ioc_format {
         Some(f) => Some(f.parse().map_err(anyhow::Error::msg)?),
         None => None,
     };

@@ -27,6 +27,7 @@ fn main() -> ExitCode {
 fn run(cli: flags::Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         flags::Command::Check(args) => cmd::check::run(&args),
+        flags::Command::Replay(args) => cmd::replay::run(&args),
     }
 }
 

@@ -159,6 +159,7 @@ fn bad_flags_are_clear_errors() {
         iocmatch(&[os("check"), os("--action"), os("Nuke"), f.as_os_str()]);
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("unknown action 'Nuke'"), "{}", stderr(&o));
-    let o = iocmatch(&[os("check"), os("--format"), os("xml"), f.as_os_str()]);
+    let o =
+        iocmatch(&[os("check"), os("--ioc-format"), os("xml"), f.as_os_str()]);
     assert!(stderr(&o).contains("unknown format 'xml'"), "{}", stderr(&o));
 }

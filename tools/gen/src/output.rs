@@ -79,7 +79,7 @@ pub struct Writer {
 
 impl Writer {
     pub fn new(opts: Options) -> std::io::Result<Writer> {
-        std::fs::create_dir_all(&opts.out)?;
+        std::fs::create_dir_all(export_dir(&opts.out))?;
         let truth =
             BufWriter::new(File::create(opts.out.join("truth.jsonl"))?);
         Ok(Writer {
@@ -94,7 +94,7 @@ impl Writer {
     }
 
     fn open(&mut self, rel: &str) -> std::io::Result<Sink> {
-        let path = self.opts.out.join(rel);
+        let path = export_dir(&self.opts.out).join(rel);
         if let Some(dir) = path.parent() {
             std::fs::create_dir_all(dir)?;
         }
@@ -354,7 +354,14 @@ fn damage(r: &mut Rng, buf: &mut Vec<u8>) {
     }
 }
 
-/// A helper for tests: the path of the truth file.
+/// The path of the truth file; its `source` fields are relative to
+/// [`export_dir`].
 pub fn truth_path(out: &Path) -> PathBuf {
     out.join("truth.jsonl")
+}
+
+/// Where the export itself goes: a folder of its own, so that replaying
+/// it does not read the indicator set and the truth beside it.
+pub fn export_dir(out: &Path) -> PathBuf {
+    out.join("export")
 }

@@ -152,6 +152,11 @@ impl<'w> RecordGen<'w> {
         self.planted.push(Planted { column, indicator_type: ty, indicator });
     }
 
+    /// Forgets a planted value whose column was left empty after all.
+    fn unplant(&mut self, column: &'static str) {
+        self.planted.retain(|p| p.column != column);
+    }
+
     /// A binary, bad with the hit rate; a bad one is noted against the
     /// columns its indicted hash is written to.
     fn binary(&mut self, prefix: &'static str) -> &'w Binary {
@@ -222,6 +227,7 @@ impl<'w> RecordGen<'w> {
             o.str("InitiatingProcessSHA256", &b.sha256);
         } else {
             o.str("InitiatingProcessSHA256", "");
+            self.unplant("InitiatingProcessSHA256");
         }
         o.str("InitiatingProcessTokenElevation", "TokenElevationTypeDefault");
         o.str("InitiatingProcessVersionInfoCompanyName", b.company);
@@ -246,6 +252,7 @@ impl<'w> RecordGen<'w> {
             o.str("SHA256", &b.sha256);
         } else {
             o.null("SHA256");
+            self.unplant("SHA256");
         }
         o.str("MD5", &b.md5);
     }

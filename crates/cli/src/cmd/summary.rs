@@ -1,0 +1,139 @@
+//! The terminal summary of a replay.
+
+use std::collections::HashMap;
+use std::io::{self, Write};
+
+use iocmatch_core::{IndicatorId, IndicatorSet, Severity};
+use iocmatch_replay::Report;
+
+/// How many indicators and devices the summary lists.
+const TOP: usize = 10;
+
+pub fn write(
+    out: &mut dyn Write,
+    set: &IndicatorSet,
+    r: &Report,
+    indicator_rejections: usize,
+) -> io::Result<()> {
+    let t = &r.totals;
+    writeln!(
+        out,
+        "replayed {} records ({} lines, {} files, {:.1} MB) in {:.2} s, {:.0} MB/s",
+        t.records,
+        t.lines,
+        t.files,
+        t.bytes as f64 / 1e6,
+        t.elapsed,
+        t.mb_per_s()
+    )?;
+    if t.rejected_total() > 0 {
+        let parts: Vec<String> = t
+            .rejected
+            .iter()
+            .map(|(k, v)| format!("{v} {}", k.as_str()))
+            .collect();
+        writeln!(
+            out,
+            "  rejected lines: {} ({})",
+            t.rejected_total(),
+            parts.join(", ")
+        )?;
+        if let Some(e) = t.rejection_examples.first() {
+            writeln!(
+                out,
+                "    first: {}:{}: {}",
+                e.source,
+                e.line,
+                e.reason.as_str()
+            )?;
+        }
+    }
+    if indicator_rejections > 0 {
+        writeln!(
+            out,
+            "  rejected indicators: {indicator_rejections} (see `iocmatch check`)"
+        )?;
+    }
+    if t.filtered > 0 {
+        writeln!(
+            out,
+            "  filtered out by --from/--to/--tables: {}",
+            t.filtered
+        )?;
+    }
+    writeln!(out, "  duplicate deliveries skipped: {}", t.duplicates)?;
+    writeln!(
+        out,
+        "  hits: {} ({} effective, {} suppressed)",
+        t.hits,
+        t.effective_hits,
+        t.hits - t.effective_hits
+    )?;
+    write_alerts(out, set, r)?;
+    write_top(out, set, r)?;
+    let never = r.indicators.iter().filter(|s| s.hits == 0).count();
+    writeln!(out, "  indicators never hit: {never} of {}", r.indicators.len())
+}
+
+fn write_alerts(
+    out: &mut dyn Write,
+    set: &IndicatorSet,
+    r: &Report,
+) -> io::Result<()> {
+    let mut by_sev: HashMap<Severity, u64> = HashMap::new();
+    for a in &r.alerts {
+        *by_sev.entry(set.get(a.indicator).severity()).or_default() += 1;
+    }
+    let parts: Vec<String> = Severity::ALL
+        .iter()
+        .rev()
+        .filter_map(|s| by_sev.get(s).map(|n| format!("{n} {s}")))
+        .collect();
+    let detail = if parts.is_empty() {
+        String::new()
+    } else {
+        format!(" ({})", parts.join(", "))
+    };
+    writeln!(out, "  alerts: {}{detail}", r.alerts.len())
+}
+
+fn write_top(
+    out: &mut dyn Write,
+    set: &IndicatorSet,
+    r: &Report,
+) -> io::Result<()> {
+    let mut top: Vec<(usize, u64)> = r
+        .indicators
+        .iter()
+        .enumerate()
+        .filter(|(_, s)| s.hits > 0)
+        .map(|(i, s)| (i, s.hits))
+        .collect();
+    top.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+    if !top.is_empty() {
+        writeln!(out, "  top indicators:")?;
+        for (i, hits) in top.into_iter().take(TOP) {
+            let ind = set.get(IndicatorId(i as u32));
+            let s = &r.indicators[i];
+            writeln!(
+                out,
+                "    {hits:>8} hits {:>6} devices  {} {} ({})",
+                s.devices, ind.indicator_type, ind.value, ind.action
+            )?;
+        }
+    }
+    let mut devices: HashMap<&str, (u64, &str)> = HashMap::new();
+    for a in &r.alerts {
+        let e = devices.entry(&a.device_id).or_insert((0, &a.device_name));
+        e.0 += 1;
+    }
+    let mut devs: Vec<_> = devices.into_iter().collect();
+    devs.sort_by(|a, b| b.1.0.cmp(&a.1.0).then(a.0.cmp(b.0)));
+    if !devs.is_empty() {
+        writeln!(out, "  top devices by alerts:")?;
+        for (id, (n, name)) in devs.into_iter().take(TOP) {
+            writeln!(out, "    {n:>8} alerts  {name} ({id})")?;
+        }
+    }
+    Ok(())
+}

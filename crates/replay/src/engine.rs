@@ -1,0 +1,414 @@
+//! The replay engine: inputs are cut into chunks of whole lines,
+//! evaluated in parallel in bounded batches, and merged strictly in input
+//! order, so output is identical whatever the thread count and memory
+//! stays bounded whatever the input size.
+
+use std::collections::{BTreeMap, HashSet};
+use std::io::Read;
+use std::sync::Arc;
+use std::time::Instant;
+
+use iocmatch_core::IndicatorSet;
+use rayon::prelude::*;
+
+use crate::chunk::{ChunkOut, Filters, Worker};
+use crate::hit::{Hit, Rejected, ReportId, Sink};
+use crate::input::{Input, MmapChoice};
+use crate::record::Parser;
+use crate::report::{Book, REJECTION_EXAMPLES, Report, Totals};
+use crate::time::Nanos;
+
+/// Replay settings. Every field has a default.
+#[derive(Clone, Debug)]
+pub struct ReplayOptions {
+    /// Worker threads (default: all cores).
+    pub threads: Option<usize>,
+    /// Only events at or after this time.
+    pub from: Option<Nanos>,
+    /// Only events before this time.
+    pub to: Option<Nanos>,
+    /// Only these tables (today's or 2019 names, any case).
+    pub tables: Option<Vec<String>>,
+    /// Whether plain files may be memory-mapped.
+    pub mmap: MmapChoice,
+    /// Target chunk size in bytes.
+    pub chunk_size: usize,
+    /// Evidence references kept per alert.
+    pub evidence_limit: usize,
+    /// The JSON parser.
+    pub parser: Parser,
+}
+
+impl Default for ReplayOptions {
+    fn default() -> Self {
+        ReplayOptions {
+            threads: None,
+            from: None,
+            to: None,
+            tables: None,
+            mmap: MmapChoice::never(),
+            chunk_size: 4 << 20,
+            evidence_limit: 10,
+            parser: Parser::Fast,
+        }
+    }
+}
+
+/// Why a replay could not complete.
+#[derive(Debug)]
+pub enum ReplayError<E> {
+    /// An input could not be read.
+    Io {
+        /// The input.
+        input: String,
+        /// The error.
+        error: std::io::Error,
+    },
+    /// The thread pool could not start.
+    Threads(String),
+    /// The sink failed.
+    Sink(E),
+}
+
+impl<E: std::fmt::Display> std::fmt::Display for ReplayError<E> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ReplayError::Io { input, error } => write!(f, "{input}: {error}"),
+            ReplayError::Threads(m) => {
+                write!(f, "cannot start worker threads: {m}")
+            }
+            ReplayError::Sink(e) => write!(f, "{e}"),
+        }
+    }
+}
+
+impl<E: std::fmt::Debug + std::fmt::Display> std::error::Error
+    for ReplayError<E>
+{
+}
+
+/// Replays inputs against a set.
+pub struct Replayer<'s> {
+    set: &'s IndicatorSet,
+    opts: ReplayOptions,
+}
+
+impl<'s> Replayer<'s> {
+    /// A replayer for `set`.
+    pub fn new(set: &'s IndicatorSet, opts: ReplayOptions) -> Self {
+        Replayer { set, opts }
+    }
+
+    /// Reads every input in order, sends hits and rejections to `sink`
+    /// as they are found, and returns the report.
+    ///
+    /// # Errors
+    ///
+    /// When an input cannot be read, the thread pool cannot start, or the
+    /// sink fails.
+    pub fn run<S: Sink>(
+        &self,
+        inputs: &[Input],
+        sink: &mut S,
+    ) -> Result<Report, ReplayError<S::Error>> {
+        let start = Instant::now();
+        let threads = self
+            .opts
+            .threads
+            .unwrap_or_else(|| rayon::current_num_threads().max(1));
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .map_err(|e| ReplayError::Threads(e.to_string()))?;
+        let filters = Filters {
+            parser: self.opts.parser,
+            from: self.opts.from,
+            to: self.opts.to,
+            tables: self.opts.tables.clone(),
+        };
+        let total: u64 = inputs.iter().filter_map(Input::size).sum();
+        let mut m =
+            Merger::new(self.set, sink, self.opts.evidence_limit, total);
+        let run = Run {
+            set: self.set,
+            filters: &filters,
+            pool: &pool,
+            threads,
+            chunk: self.opts.chunk_size,
+        };
+        for input in inputs {
+            m.start_file(input);
+            let map = match (&input.path, input.is_gzip()) {
+                (Some(p), false) => self.opts.mmap.open(p),
+                _ => None,
+            };
+            match map {
+                Some(map) => run.slice(&map, &mut m)?,
+                None => run.stream(input, &mut m)?,
+            }
+        }
+        Ok(m.finish(start))
+    }
+}
+
+struct Run<'a> {
+    set: &'a IndicatorSet,
+    filters: &'a Filters,
+    pool: &'a rayon::ThreadPool,
+    threads: usize,
+    chunk: usize,
+}
+
+impl Run<'_> {
+    /// Evaluates chunks in parallel; results come back in chunk order.
+    fn batch(&self, chunks: &[&[u8]]) -> Vec<ChunkOut> {
+        self.pool.install(|| {
+            chunks
+                .par_iter()
+                .map_init(Worker::default, |w, c| {
+                    w.run(self.set, self.filters, c)
+                })
+                .collect()
+        })
+    }
+
+    /// A whole file in memory (mapped).
+    fn slice<S: Sink>(
+        &self,
+        bytes: &[u8],
+        m: &mut Merger<'_, S>,
+    ) -> Result<(), ReplayError<S::Error>> {
+        let chunks = split(bytes, self.chunk);
+        for group in chunks.chunks(self.threads * 8) {
+            let outs = self.batch(group);
+            for (c, out) in group.iter().zip(outs) {
+                m.merge(c.len() as u64, out)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// A stream (gzip, standard input, or a file not mapped): read in
+    /// whole-line chunks, a bounded batch at a time.
+    fn stream<S: Sink>(
+        &self,
+        input: &Input,
+        m: &mut Merger<'_, S>,
+    ) -> Result<(), ReplayError<S::Error>> {
+        let io_err =
+            |error| ReplayError::Io { input: input.name.clone(), error };
+        let mut reader = input.reader().map_err(io_err)?;
+        let per_batch = self.threads * 2;
+        let mut carry: Vec<u8> = Vec::new();
+        let mut eof = false;
+        while !eof {
+            let mut chunks: Vec<Vec<u8>> = Vec::with_capacity(per_batch);
+            while chunks.len() < per_batch && !eof {
+                let mut buf = std::mem::take(&mut carry);
+                let want = buf.len() + self.chunk;
+                eof = fill(&mut reader, &mut buf, want).map_err(io_err)?;
+                if !eof {
+                    // Keep the partial last line for the next chunk; a
+                    // line longer than a chunk keeps growing until whole.
+                    match memchr::memrchr(b'\n', &buf) {
+                        Some(i) => carry = buf.split_off(i + 1),
+                        None => {
+                            carry = buf;
+                            continue;
+                        }
+                    }
+                }
+                if !buf.is_empty() {
+                    chunks.push(buf);
+                }
+            }
+            let views: Vec<&[u8]> = chunks.iter().map(Vec::as_slice).collect();
+            let outs = self.batch(&views);
+            for (c, out) in views.iter().zip(outs) {
+                m.merge(c.len() as u64, out)?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Reads until `buf` holds `want` bytes; true at the end of the input.
+fn fill(
+    r: &mut dyn Read,
+    buf: &mut Vec<u8>,
+    want: usize,
+) -> std::io::Result<bool> {
+    let mut n = buf.len();
+    buf.resize(want, 0);
+    while n < want {
+        match r.read(&mut buf[n..]) {
+            Ok(0) => {
+                buf.truncate(n);
+                return Ok(true);
+            }
+            Ok(k) => n += k,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(false)
+}
+
+/// Cuts `bytes` into chunks of about `size` bytes that end at a newline.
+fn split(bytes: &[u8], size: usize) -> Vec<&[u8]> {
+    let mut out = Vec::new();
+    let mut rest = bytes;
+    while !rest.is_empty() {
+        if rest.len() <= size {
+            out.push(rest);
+            break;
+        }
+        let end = match memchr::memchr(b'\n', &rest[size..]) {
+            Some(i) => size + i + 1,
+            None => rest.len(),
+        };
+        let (head, tail) = rest.split_at(end);
+        out.push(head);
+        rest = tail;
+    }
+    out
+}
+
+/// A delivered record: table, `DeviceId`, `ReportId`, `Timestamp` as
+/// written. Copies of one record share it.
+type DedupKey = (Arc<str>, Arc<str>, ReportId, Arc<str>);
+
+/// Merges chunk results in input order: numbers lines, drops later
+/// deliveries of records that hit, sends hits to the sink and counts.
+struct Merger<'a, S: Sink> {
+    set: &'a IndicatorSet,
+    sink: &'a mut S,
+    totals: Totals,
+    tables: BTreeMap<String, u64>,
+    book: Book,
+    /// (table, DeviceId, ReportId, Timestamp) of records that hit.
+    seen: HashSet<DedupKey, foldhash::fast::RandomState>,
+    source: Arc<str>,
+    base_line: u64,
+    seq: u64,
+    done: u64,
+    total: u64,
+}
+
+impl<'a, S: Sink> Merger<'a, S> {
+    fn new(
+        set: &'a IndicatorSet,
+        sink: &'a mut S,
+        evidence: usize,
+        total: u64,
+    ) -> Self {
+        Merger {
+            set,
+            sink,
+            totals: Totals::default(),
+            tables: BTreeMap::new(),
+            book: Book::new(set, evidence),
+            seen: HashSet::default(),
+            source: Arc::from(""),
+            base_line: 0,
+            seq: 0,
+            done: 0,
+            total,
+        }
+    }
+
+    fn start_file(&mut self, input: &Input) {
+        self.totals.files += 1;
+        self.source = Arc::from(input.name.as_str());
+        self.base_line = 0;
+    }
+
+    fn merge(
+        &mut self,
+        bytes: u64,
+        out: ChunkOut,
+    ) -> Result<(), ReplayError<S::Error>> {
+        let t = &mut self.totals;
+        t.bytes += bytes;
+        t.lines += out.lines;
+        t.records += out.records;
+        t.bodies += out.bodies;
+        t.filtered += out.filtered;
+        t.malformed_ips += out.malformed.ips;
+        t.malformed_hosts += out.malformed.hosts;
+        for (name, n) in out.tables {
+            *self.tables.entry(name.into()).or_default() += n;
+        }
+        for (line, record, reason) in out.rejected {
+            let r = Rejected {
+                source: Arc::clone(&self.source),
+                line: self.base_line + line,
+                record,
+                reason,
+            };
+            *self.totals.rejected.entry(reason).or_default() += 1;
+            if self.totals.rejection_examples.len() < REJECTION_EXAMPLES {
+                self.totals.rejection_examples.push(r.clone());
+            }
+            self.sink.rejected(&r).map_err(ReplayError::Sink)?;
+        }
+        for rec in out.hits {
+            self.record(rec)?;
+        }
+        self.base_line += out.physical_lines;
+        self.done += bytes;
+        self.sink.progress(self.done, self.total);
+        Ok(())
+    }
+
+    fn record(
+        &mut self,
+        rec: crate::chunk::HitRecord,
+    ) -> Result<(), ReplayError<S::Error>> {
+        let key = (
+            Arc::clone(&rec.table),
+            Arc::clone(&rec.device_id),
+            rec.report_id.clone(),
+            Arc::clone(&rec.timestamp),
+        );
+        if !self.seen.insert(key) {
+            self.totals.duplicates += 1;
+            return Ok(());
+        }
+        self.seq += 1;
+        for h in &rec.hits {
+            let effective = h.indicator == h.effective;
+            let alert = effective && self.set.get(h.indicator).alerts();
+            let hit = Hit {
+                source: Arc::clone(&self.source),
+                line: self.base_line + rec.line,
+                record: rec.record,
+                table: Arc::clone(&rec.table),
+                timestamp: Arc::clone(&rec.timestamp),
+                time: rec.time,
+                device_id: Arc::clone(&rec.device_id),
+                device_name: Arc::clone(&rec.device_name),
+                report_id: rec.report_id.clone(),
+                column: h.column,
+                observed: h.observed.clone(),
+                indicator: h.indicator,
+                effective,
+                suppressed_by: (!effective).then_some(h.effective),
+                alert,
+            };
+            self.totals.hits += 1;
+            self.totals.effective_hits += u64::from(effective);
+            self.book.add(&hit, self.seq);
+            self.sink.hit(&hit).map_err(ReplayError::Sink)?;
+        }
+        Ok(())
+    }
+
+    fn finish(self, start: Instant) -> Report {
+        let (alerts, indicators) = self.book.finish();
+        let mut totals = self.totals;
+        totals.alerts = alerts.len() as u64;
+        totals.elapsed = start.elapsed().as_secs_f64();
+        Report { totals, alerts, indicators, tables: self.tables }
+    }
+}

@@ -1,0 +1,142 @@
+//! Finding and opening inputs: files, folder trees (walked recursively,
+//! files in byte order of their path), gzip files, and standard input.
+
+use std::fs::File;
+use std::io::{self, Read};
+use std::path::{Path, PathBuf};
+
+/// One input file.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Input {
+    /// The path as given, or as found under a given folder; `-` for
+    /// standard input.
+    pub name: String,
+    /// `None` for standard input.
+    pub path: Option<PathBuf>,
+}
+
+impl Input {
+    /// True when the name ends in `.gz`.
+    pub fn is_gzip(&self) -> bool {
+        self.name.ends_with(".gz")
+    }
+
+    /// The file's size on disk, when known.
+    pub fn size(&self) -> Option<u64> {
+        self.path
+            .as_ref()
+            .and_then(|p| std::fs::metadata(p).ok())
+            .map(|m| m.len())
+    }
+
+    /// A streaming reader of the decompressed bytes.
+    ///
+    /// # Errors
+    ///
+    /// When the file cannot be opened.
+    pub fn reader(&self) -> io::Result<Box<dyn Read + Send>> {
+        let raw: Box<dyn Read + Send> = match &self.path {
+            Some(p) => Box::new(File::open(p)?),
+            None => Box::new(io::stdin()),
+        };
+        Ok(if self.is_gzip() {
+            Box::new(flate2::read::MultiGzDecoder::new(raw))
+        } else {
+            raw
+        })
+    }
+}
+
+/// Expands the given paths into input files in the order replay reads
+/// them: all files in byte order of their path (so runs are reproducible
+/// whatever the file system returns), standard input (`-`) first.
+///
+/// # Errors
+///
+/// When a given path does not exist or a folder cannot be read.
+pub fn discover(paths: &[PathBuf]) -> io::Result<Vec<Input>> {
+    let mut out = Vec::new();
+    for p in paths {
+        if p.as_os_str() == "-" {
+            out.push(Input { name: "-".into(), path: None });
+            continue;
+        }
+        let meta = std::fs::metadata(p).map_err(|e| with_path(p, e))?;
+        if meta.is_dir() {
+            walk(p, &mut out)?;
+        } else {
+            out.push(Input {
+                name: p.display().to_string(),
+                path: Some(p.clone()),
+            });
+        }
+    }
+    out.sort_by(|a, b| a.name.as_bytes().cmp(b.name.as_bytes()));
+    out.dedup();
+    Ok(out)
+}
+
+fn walk(dir: &Path, out: &mut Vec<Input>) -> io::Result<()> {
+    for entry in std::fs::read_dir(dir).map_err(|e| with_path(dir, e))? {
+        let entry = entry.map_err(|e| with_path(dir, e))?;
+        let path = entry.path();
+        let ty = entry.file_type().map_err(|e| with_path(&path, e))?;
+        if ty.is_dir() {
+            walk(&path, out)?;
+        } else if ty.is_file() || (ty.is_symlink() && path.is_file()) {
+            // Hidden files (editor swap files, .DS_Store) are no exports.
+            let hidden = path
+                .file_name()
+                .and_then(|n| n.to_str())
+                .is_some_and(|n| n.starts_with('.'));
+            if !hidden {
+                out.push(Input {
+                    name: path.display().to_string(),
+                    path: Some(path),
+                });
+            }
+        }
+    }
+    Ok(())
+}
+
+fn with_path(p: &Path, e: io::Error) -> io::Error {
+    io::Error::new(e.kind(), format!("{}: {e}", p.display()))
+}
+
+/// Whether replay may memory-map plain files.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct MmapChoice(bool);
+
+impl MmapChoice {
+    /// Map files when possible, falling back to reading.
+    ///
+    /// # Safety
+    ///
+    /// A mapped file that another process truncates or changes while it
+    /// is read may crash or give wrong results. Exports are written once
+    /// and not changed afterwards, so callers replaying finished exports
+    /// may accept that risk.
+    pub unsafe fn auto() -> MmapChoice {
+        MmapChoice(true)
+    }
+
+    /// Never map; always read (the safe default).
+    pub fn never() -> MmapChoice {
+        MmapChoice(false)
+    }
+
+    /// Maps `path` if allowed and possible.
+    pub(crate) fn open(self, path: &Path) -> Option<memmap2::Mmap> {
+        if !self.0 {
+            return None;
+        }
+        let file = File::open(path).ok()?;
+        // SAFETY: the caller chose `auto`, accepting that the file must not
+        // change while mapped (see `MmapChoice::auto`).
+        let map = unsafe { memmap2::Mmap::map(&file) }.ok()?;
+        #[cfg(unix)]
+        let _ = map.advise(memmap2::Advice::Sequential);
+        Some(map)
+    }
+}

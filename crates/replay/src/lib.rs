@@ -1,0 +1,58 @@
+//! `iocmatch-replay`: replay Microsoft Defender streaming exports against
+//! a compiled [`IndicatorSet`](iocmatch_core::IndicatorSet) and reproduce
+//! the hits and alerts Defender would have raised.
+//!
+//! - [`input::discover`]: files, folder trees (Azure Storage layout),
+//!   gzip, standard input, in a reproducible order.
+//! - [`Replayer`]: cuts inputs into chunks of whole lines, evaluates them
+//!   in parallel and merges in input order; output does not depend on the
+//!   thread count.
+//! - [`Sink`]: receives every [`Hit`] and [`Rejected`] line as found;
+//!   [`Report`] holds the totals, [`Alert`]s and per-indicator counts.
+//!
+//! # Example
+//!
+//! ```
+//! use std::sync::Arc;
+//! use iocmatch_core::{IndicatorSet, load::{load_bytes, Format, LoadOptions}};
+//! use iocmatch_replay::{Collect, ReplayOptions, Replayer, input};
+//!
+//! let iocs = b"evil.com\n";
+//! let loaded = load_bytes(&Arc::from("iocs.txt"), iocs, Format::Text,
+//!     &LoadOptions::default())?;
+//! let set = IndicatorSet::new(loaded.indicators)?;
+//!
+//! let dir = tempfile::tempdir()?;
+//! let export = dir.path().join("PT1H.json");
+//! std::fs::write(&export, concat!(
+//!     r#"{"category":"AdvancedHunting-DeviceNetworkEvents","properties":"#,
+//!     r#"{"Timestamp":"2026-07-18T13:58:42Z","DeviceId":"d1","ReportId":7,"#,
+//!     r#""RemoteUrl":"https://cdn.evil.com/x"}}"#, "\r\n"))?;
+//!
+//! let inputs = input::discover(&[dir.path().to_path_buf()])?;
+//! let mut sink = Collect::default();
+//! let report = Replayer::new(&set, ReplayOptions::default())
+//!     .run(&inputs, &mut sink)?;
+//! assert_eq!(sink.hits.len(), 1);
+//! assert_eq!(sink.hits[0].column, "RemoteUrl");
+//! assert_eq!(report.totals.alerts, 1);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+
+#![deny(missing_docs)]
+#![deny(rustdoc::broken_intra_doc_links)]
+
+mod chunk;
+mod engine;
+pub mod evaluate;
+mod hit;
+pub mod input;
+pub mod record;
+mod report;
+pub mod table;
+pub mod time;
+
+pub use engine::{ReplayError, ReplayOptions, Replayer};
+pub use hit::{Collect, Hit, RejectReason, Rejected, ReportId, Sink};
+pub use input::{Input, MmapChoice};
+pub use report::{Alert, Evidence, IndicatorStats, Report, Totals};
