@@ -217,7 +217,7 @@ impl IndicatorDraft {
 /// indicators from one feed carry one copy of its title.
 #[derive(Debug, Default)]
 pub struct MetaInterner {
-    seen: HashSet<Arc<Meta>>,
+    seen: HashSet<Arc<Meta>, foldhash::fast::RandomState>,
 }
 
 impl MetaInterner {

@@ -65,13 +65,15 @@ impl Worker {
         chunk: &[u8],
     ) -> ChunkOut {
         let mut out = ChunkOut::default();
-        let mut lines = chunk.split(|&b| b == b'\n').peekable();
         let mut index = 0u64;
-        while let Some(line) = lines.next() {
-            // The piece after a final newline is not a line.
-            if line.is_empty() && lines.peek().is_none() {
-                break;
-            }
+        let mut start = 0;
+        // Every newline ends a line; so does the end of a chunk that has
+        // no final newline (the last line of a file).
+        let tail = (!chunk.ends_with(b"\n") && !chunk.is_empty())
+            .then_some(chunk.len());
+        for end in memchr::memchr_iter(b'\n', chunk).chain(tail) {
+            let line = &chunk[start..end];
+            start = end + 1;
             index += 1;
             let line = line.strip_suffix(b"\r").unwrap_or(line);
             if line.iter().all(u8::is_ascii_whitespace) {

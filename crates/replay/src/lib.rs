@@ -45,6 +45,7 @@
 mod chunk;
 mod engine;
 pub mod evaluate;
+pub mod fast;
 mod hit;
 pub mod input;
 pub mod record;

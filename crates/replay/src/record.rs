@@ -137,6 +137,24 @@ pub struct Inspected<'a> {
     pub server_name: Text<'a>,
 }
 
+impl Inspected<'_> {
+    /// A copy that borrows nothing.
+    pub fn into_owned(self) -> Inspected<'static> {
+        let own = |t: Text<'_>| match t {
+            Text::Str(s) => Text::Str(Cow::Owned(s.into_owned())),
+            Text::None => Text::None,
+            Text::U64(n) => Text::U64(n),
+            Text::I64(n) => Text::I64(n),
+        };
+        Inspected {
+            query: own(self.query),
+            host: own(self.host),
+            uri: own(self.uri),
+            server_name: own(self.server_name),
+        }
+    }
+}
+
 /// `AdditionalFields`: usually a string holding JSON, sometimes a native
 /// object. The string is parsed only when the record needs it.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -146,6 +164,9 @@ pub enum Extra<'a> {
     None,
     /// A string, to be parsed as JSON on demand.
     Json(Cow<'a, str>),
+    /// A string still in its escaped, quoted JSON form (the fast path
+    /// defers unescaping until a record needs the fields).
+    Quoted(&'a str),
     /// A native object, already read.
     Fields(Inspected<'a>),
 }
@@ -158,6 +179,12 @@ impl<'a> Extra<'a> {
             Extra::None => None,
             Extra::Fields(f) => Some(f.clone()),
             Extra::Json(s) => serde_json::from_str::<Inspected<'_>>(s).ok(),
+            Extra::Quoted(q) => {
+                let s: String = serde_json::from_str(q).ok()?;
+                serde_json::from_str::<Inspected<'_>>(&s)
+                    .ok()
+                    .map(Inspected::into_owned)
+            }
         }
     }
 }
@@ -308,10 +335,13 @@ pub struct Line<'a> {
 /// Which JSON parser reads lines.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum Parser {
-    /// sonic-rs: SIMD, validating, the default.
+    /// The fast path ([`crate::fast`]) with sonic-rs behind it: the
+    /// default.
     #[default]
     Fast,
-    /// serde_json: the reference the fast parser is tested against.
+    /// sonic-rs alone.
+    Sonic,
+    /// serde_json alone: the reference the others are tested against.
     Reference,
 }
 
@@ -328,7 +358,11 @@ impl Parser {
     /// Parses one line (without its line ending).
     pub fn parse<'a>(self, bytes: &'a [u8]) -> Result<Line<'a>, LineError> {
         match self {
-            Parser::Fast => sonic_rs::from_slice(bytes).map_err(|e| {
+            Parser::Fast => match crate::fast::scan(bytes) {
+                Some(line) => Ok(line),
+                None => Parser::Sonic.parse(bytes),
+            },
+            Parser::Sonic => sonic_rs::from_slice(bytes).map_err(|e| {
                 if e.is_eof() {
                     LineError::Truncated
                 } else {
@@ -354,7 +388,7 @@ mod tests {
 
     #[test]
     fn both_parsers_read_the_same() {
-        for p in [Parser::Fast, Parser::Reference] {
+        for p in [Parser::Fast, Parser::Sonic, Parser::Reference] {
             let l = p.parse(REC).unwrap();
             let props = l.properties.unwrap();
             assert_eq!(
@@ -372,7 +406,7 @@ mod tests {
     #[test]
     fn legacy_names_and_native_objects() {
         let rec = br#"{"category":"AdvancedHunting-NetworkCommunicationEvents","properties":{"EventTime":"2019-01-01T00:00:00Z","MachineId":"m","ComputerName":"pc","AdditionalFields":{"server_name":"e.com"},"ReportId":"r-1"}}"#;
-        for p in [Parser::Fast, Parser::Reference] {
+        for p in [Parser::Fast, Parser::Sonic, Parser::Reference] {
             let props = p.parse(rec).unwrap().properties.unwrap();
             assert_eq!(props.timestamp.as_str(), Some("2019-01-01T00:00:00Z"));
             assert_eq!(props.device_id.as_str(), Some("m"));
@@ -385,7 +419,7 @@ mod tests {
 
     #[test]
     fn errors_are_classified() {
-        for p in [Parser::Fast, Parser::Reference] {
+        for p in [Parser::Fast, Parser::Sonic, Parser::Reference] {
             assert_eq!(
                 p.parse(br#"{"category":"x","prop"#).unwrap_err(),
                 LineError::Truncated

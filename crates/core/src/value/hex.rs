@@ -9,21 +9,34 @@ pub fn decode<const N: usize>(hex: &[u8]) -> Option<[u8; N]> {
         return None;
     }
     let mut out = [0u8; N];
-    for (i, pair) in hex.chunks_exact(2).enumerate() {
-        out[i] = (nibble(pair[0])? << 4) | nibble(pair[1])?;
+    // OR-ing every nibble lets one check at the end catch a non-hex byte
+    // (0x10 in the table) without a branch per byte.
+    let mut bad = 0u8;
+    for (o, pair) in out.iter_mut().zip(hex.chunks_exact(2)) {
+        let hi = NIBBLE[usize::from(pair[0])];
+        let lo = NIBBLE[usize::from(pair[1])];
+        bad |= hi | lo;
+        *o = (hi << 4) | (lo & 0x0f);
     }
-    Some(out)
+    (bad & 0x10 == 0).then_some(out)
 }
 
-#[inline]
-fn nibble(b: u8) -> Option<u8> {
-    match b {
-        b'0'..=b'9' => Some(b - b'0'),
-        b'a'..=b'f' => Some(b - b'a' + 10),
-        b'A'..=b'F' => Some(b - b'A' + 10),
-        _ => None,
+/// Hex digit values; 0x10 marks a byte that is not a hex digit.
+static NIBBLE: [u8; 256] = {
+    let mut t = [0x10u8; 256];
+    let mut i = 0;
+    while i < 10 {
+        t[b'0' as usize + i] = i as u8;
+        i += 1;
     }
-}
+    let mut i = 0;
+    while i < 6 {
+        t[b'a' as usize + i] = 10 + i as u8;
+        t[b'A' as usize + i] = 10 + i as u8;
+        i += 1;
+    }
+    t
+};
 
 /// Lowercase hex text of `bytes`.
 pub fn encode(bytes: &[u8]) -> String {

@@ -1,0 +1,469 @@
+//! The fast path: reads the flat record shape the export writes (compact
+//! JSON, one object, scalar columns) without a general parser.
+//!
+//! It validates the whole line as JSON (UTF-8, string escapes, numbers,
+//! literals, nesting of the values it skips) and returns `None` wherever
+//! its answer might differ from the full parser's: any white space or
+//! control byte, a nested value in a column replay reads, a duplicate
+//! column, an Event Hub body, a `\u` escape of a surrogate, an integer
+//! that does not fit. The caller then uses the full parser, so the fast
+//! path changes speed, never results; a property test holds it to that.
+
+use std::borrow::Cow;
+
+use crate::record::{Extra, Line, Properties, Text};
+
+/// Nesting deeper than this goes to the full parser.
+const MAX_DEPTH: usize = 64;
+
+/// Reads one line, or `None` to ask for the full parser.
+pub fn scan(line: &[u8]) -> Option<Line<'_>> {
+    // Raw control bytes are invalid inside strings and, as white space,
+    // off the fast path anyway; this also rules out a stray newline.
+    if has_control_byte(line) {
+        return None;
+    }
+    let text = std::str::from_utf8(line).ok()?;
+    let mut s = Scanner { s: text, b: line, i: 0 };
+    let l = s.top()?;
+    (s.i == line.len()).then_some(l)
+}
+
+/// Any byte below 0x20. Written without an early exit per byte so the
+/// compiler vectorises the inner loop.
+fn has_control_byte(b: &[u8]) -> bool {
+    b.chunks(64).any(|c| c.iter().fold(false, |acc, &x| acc | (x < 0x20)))
+}
+
+const LO: u64 = 0x0101_0101_0101_0101;
+const HI: u64 = 0x8080_8080_8080_8080;
+
+/// The position of the first quote or backslash. Keys and most values
+/// are short, where eight bytes at a time (SWAR) beats a SIMD call's
+/// setup; past 32 bytes (paths, command lines) `memchr2` takes over.
+#[inline]
+fn find_quote_or_backslash(hay: &[u8]) -> Option<usize> {
+    let mut i = 0;
+    while i + 8 <= hay.len() && i < 32 {
+        let w = u64::from_le_bytes(hay[i..i + 8].try_into().expect("8 bytes"));
+        let m = zero_bytes(w ^ (LO * u64::from(b'"')))
+            | zero_bytes(w ^ (LO * u64::from(b'\\')));
+        if m != 0 {
+            // The lowest flag is always a true match.
+            return Some(i + (m.trailing_zeros() / 8) as usize);
+        }
+        i += 8;
+    }
+    memchr::memchr2(b'"', b'\\', &hay[i..]).map(|p| i + p)
+}
+
+/// High bit set in each byte of `w` that is zero (and possibly in bytes
+/// above a zero one, which callers ignore by taking the lowest).
+#[inline]
+fn zero_bytes(w: u64) -> u64 {
+    w.wrapping_sub(LO) & !w & HI
+}
+
+struct Scanner<'a> {
+    s: &'a str,
+    b: &'a [u8],
+    i: usize,
+}
+
+/// A column replay reads: its slot, by bit.
+#[derive(Clone, Copy)]
+enum Col {
+    Timestamp,
+    DeviceId,
+    DeviceName,
+    ReportId,
+    MachineGroup,
+    ActionType,
+    Sha1,
+    Sha256,
+    Md5,
+    ISha1,
+    ISha256,
+    IMd5,
+    SignerHash,
+    RemoteIp,
+    FileOriginIp,
+    RequestSourceIp,
+    RemoteSessionIp,
+    PublicIp,
+    RemoteUrl,
+    FileOriginUrl,
+    FileOriginReferrerUrl,
+    Url,
+    AdditionalFields,
+}
+
+/// The column a key names, as the full parser maps it (2019 aliases
+/// included).
+fn column(key: &[u8]) -> Option<Col> {
+    Some(match key {
+        b"Timestamp" | b"EventTime" => Col::Timestamp,
+        b"DeviceId" | b"MachineId" => Col::DeviceId,
+        b"DeviceName" | b"ComputerName" => Col::DeviceName,
+        b"ReportId" => Col::ReportId,
+        b"MachineGroup" => Col::MachineGroup,
+        b"ActionType" => Col::ActionType,
+        b"SHA1" => Col::Sha1,
+        b"SHA256" => Col::Sha256,
+        b"MD5" => Col::Md5,
+        b"InitiatingProcessSHA1" => Col::ISha1,
+        b"InitiatingProcessSHA256" => Col::ISha256,
+        b"InitiatingProcessMD5" => Col::IMd5,
+        b"SignerHash" => Col::SignerHash,
+        b"RemoteIP" => Col::RemoteIp,
+        b"FileOriginIP" => Col::FileOriginIp,
+        b"RequestSourceIP" => Col::RequestSourceIp,
+        b"InitiatingProcessRemoteSessionIP" => Col::RemoteSessionIp,
+        b"PublicIP" => Col::PublicIp,
+        b"RemoteUrl" => Col::RemoteUrl,
+        b"FileOriginUrl" => Col::FileOriginUrl,
+        b"FileOriginReferrerUrl" => Col::FileOriginReferrerUrl,
+        b"Url" => Col::Url,
+        b"AdditionalFields" => Col::AdditionalFields,
+        _ => return None,
+    })
+}
+
+impl<'a> Scanner<'a> {
+    fn peek(&self) -> Option<u8> {
+        self.b.get(self.i).copied()
+    }
+
+    fn eat(&mut self, c: u8) -> Option<()> {
+        (self.peek()? == c).then(|| self.i += 1)
+    }
+
+    /// The top-level object: `category` and `properties`; an Event Hub
+    /// body (`records`) goes to the full parser.
+    fn top(&mut self) -> Option<Line<'a>> {
+        let mut line = Line::default();
+        let (mut seen_cat, mut seen_props) = (false, false);
+        self.eat(b'{')?;
+        if self.eat(b'}').is_some() {
+            return Some(line);
+        }
+        loop {
+            let (ks, ke) = self.key()?;
+            self.eat(b':')?;
+            match &self.b[ks..ke] {
+                b"category" if !seen_cat => {
+                    seen_cat = true;
+                    line.category = self.text()?;
+                }
+                b"properties" if !seen_props => {
+                    seen_props = true;
+                    line.properties = self.properties()?;
+                }
+                b"records" | b"category" | b"properties" => return None,
+                _ => self.skip(0)?,
+            }
+            match self.peek()? {
+                b',' => self.i += 1,
+                b'}' => {
+                    self.i += 1;
+                    return Some(line);
+                }
+                _ => return None,
+            }
+        }
+    }
+
+    /// `properties`: an object of columns, or `null`.
+    fn properties(&mut self) -> Option<Option<Properties<'a>>> {
+        if self.peek()? == b'n' {
+            self.literal(b"null")?;
+            return Some(None);
+        }
+        self.eat(b'{')?;
+        let mut p = Properties::default();
+        if self.eat(b'}').is_some() {
+            return Some(Some(p));
+        }
+        let mut seen = 0u32;
+        loop {
+            let (ks, ke) = self.key()?;
+            self.eat(b':')?;
+            match column(&self.b[ks..ke]) {
+                Some(col) => {
+                    let bit = 1u32 << col as u32;
+                    if seen & bit != 0 {
+                        return None;
+                    }
+                    seen |= bit;
+                    self.column(&mut p, col)?;
+                }
+                None => self.skip(0)?,
+            }
+            match self.peek()? {
+                b',' => self.i += 1,
+                b'}' => {
+                    self.i += 1;
+                    return Some(Some(p));
+                }
+                _ => return None,
+            }
+        }
+    }
+
+    fn column(&mut self, p: &mut Properties<'a>, col: Col) -> Option<()> {
+        if let Col::AdditionalFields = col {
+            p.additional_fields = self.extra()?;
+            return Some(());
+        }
+        let v = self.text()?;
+        let slot = match col {
+            Col::Timestamp => &mut p.timestamp,
+            Col::DeviceId => &mut p.device_id,
+            Col::DeviceName => &mut p.device_name,
+            Col::ReportId => &mut p.report_id,
+            Col::MachineGroup => &mut p.machine_group,
+            Col::ActionType => &mut p.action_type,
+            Col::Sha1 => &mut p.sha1,
+            Col::Sha256 => &mut p.sha256,
+            Col::Md5 => &mut p.md5,
+            Col::ISha1 => &mut p.initiating_sha1,
+            Col::ISha256 => &mut p.initiating_sha256,
+            Col::IMd5 => &mut p.initiating_md5,
+            Col::SignerHash => &mut p.signer_hash,
+            Col::RemoteIp => &mut p.remote_ip,
+            Col::FileOriginIp => &mut p.file_origin_ip,
+            Col::RequestSourceIp => &mut p.request_source_ip,
+            Col::RemoteSessionIp => &mut p.remote_session_ip,
+            Col::PublicIp => &mut p.public_ip,
+            Col::RemoteUrl => &mut p.remote_url,
+            Col::FileOriginUrl => &mut p.file_origin_url,
+            Col::FileOriginReferrerUrl => &mut p.file_origin_referrer_url,
+            Col::Url => &mut p.url,
+            Col::AdditionalFields => unreachable!("handled above"),
+        };
+        *slot = v;
+        Some(())
+    }
+
+    /// A scalar as [`Text`]: strings, integers; floats, booleans and
+    /// `null` are no value. Nested values go to the full parser.
+    fn text(&mut self) -> Option<Text<'a>> {
+        match self.peek()? {
+            b'"' => {
+                let (start, end, escaped) = self.string()?;
+                if escaped {
+                    let owned: String =
+                        serde_json::from_str(&self.s[start - 1..=end]).ok()?;
+                    Some(Text::Str(Cow::Owned(owned)))
+                } else {
+                    Some(Text::Str(Cow::Borrowed(&self.s[start..end])))
+                }
+            }
+            b't' => self.literal(b"true").map(|()| Text::None),
+            b'f' => self.literal(b"false").map(|()| Text::None),
+            b'n' => self.literal(b"null").map(|()| Text::None),
+            b'-' | b'0'..=b'9' => self.number(),
+            _ => None,
+        }
+    }
+
+    /// `AdditionalFields`: kept escaped until a record needs it.
+    fn extra(&mut self) -> Option<Extra<'a>> {
+        match self.peek()? {
+            b'"' => {
+                let (start, end, escaped) = self.string()?;
+                Some(if escaped {
+                    Extra::Quoted(&self.s[start - 1..=end])
+                } else {
+                    Extra::Json(Cow::Borrowed(&self.s[start..end]))
+                })
+            }
+            b'{' | b'[' => None,
+            _ => self.text().map(|_| Extra::None),
+        }
+    }
+
+    /// A key: a string without escapes (else the full parser decides).
+    fn key(&mut self) -> Option<(usize, usize)> {
+        if self.peek()? != b'"' {
+            return None;
+        }
+        let (start, end, escaped) = self.string()?;
+        (!escaped).then_some((start, end))
+    }
+
+    /// A string at `self.i` (the opening quote): the content's span and
+    /// whether it holds escapes. Escapes are checked, not decoded.
+    fn string(&mut self) -> Option<(usize, usize, bool)> {
+        let start = self.i + 1;
+        let mut j = start;
+        let mut escaped = false;
+        loop {
+            let k = j + find_quote_or_backslash(&self.b[j..])?;
+            if self.b[k] == b'"' {
+                self.i = k + 1;
+                return Some((start, k, escaped));
+            }
+            escaped = true;
+            j = match *self.b.get(k + 1)? {
+                b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't' => {
+                    k + 2
+                }
+                b'u' => {
+                    let hex = self.b.get(k + 2..k + 6)?;
+                    if !hex.iter().all(u8::is_ascii_hexdigit) {
+                        return None;
+                    }
+                    // Surrogates: whether a pair is valid is the full
+                    // parser's call.
+                    if matches!(hex[0], b'd' | b'D')
+                        && matches!(hex[1], b'8'..=b'9' | b'a'..=b'f' | b'A'..=b'F')
+                    {
+                        return None;
+                    }
+                    k + 6
+                }
+                _ => return None,
+            };
+        }
+    }
+
+    fn literal(&mut self, word: &[u8]) -> Option<()> {
+        let end = self.i + word.len();
+        (self.b.get(self.i..end)? == word).then(|| self.i = end)
+    }
+
+    /// A JSON number; integers that fit are kept, anything else is no
+    /// value (as the full parser's visitor does with floats).
+    fn number(&mut self) -> Option<Text<'a>> {
+        let start = self.i;
+        self.eat(b'-');
+        match self.peek()? {
+            b'0' => self.i += 1,
+            b'1'..=b'9' => self.digits(),
+            _ => return None,
+        }
+        let mut integer = true;
+        if self.peek() == Some(b'.') {
+            self.i += 1;
+            self.digits1()?;
+            integer = false;
+        }
+        if matches!(self.peek(), Some(b'e' | b'E')) {
+            self.i += 1;
+            if matches!(self.peek(), Some(b'+' | b'-')) {
+                self.i += 1;
+            }
+            self.digits1()?;
+            integer = false;
+        }
+        if !integer {
+            return Some(Text::None);
+        }
+        let n = &self.s[start..self.i];
+        if let Some(neg) = n.strip_prefix('-') {
+            // "-0" is a float-like edge the full parser reads as 0.
+            let v: i64 = n.parse().ok()?;
+            return Some(if v == 0 && neg == "0" {
+                Text::U64(0)
+            } else {
+                Text::I64(v)
+            });
+        }
+        n.parse::<u64>().ok().map(Text::U64)
+    }
+
+    fn digits(&mut self) {
+        while matches!(self.peek(), Some(b'0'..=b'9')) {
+            self.i += 1;
+        }
+    }
+
+    fn digits1(&mut self) -> Option<()> {
+        let start = self.i;
+        self.digits();
+        (self.i > start).then_some(())
+    }
+
+    /// Skips (and validates) any value.
+    fn skip(&mut self, depth: usize) -> Option<()> {
+        if depth > MAX_DEPTH {
+            return None;
+        }
+        match self.peek()? {
+            b'"' => self.string().map(|_| ()),
+            b'{' => {
+                self.i += 1;
+                if self.eat(b'}').is_some() {
+                    return Some(());
+                }
+                loop {
+                    self.key()?;
+                    self.eat(b':')?;
+                    self.skip(depth + 1)?;
+                    match self.peek()? {
+                        b',' => self.i += 1,
+                        b'}' => {
+                            self.i += 1;
+                            return Some(());
+                        }
+                        _ => return None,
+                    }
+                }
+            }
+            b'[' => {
+                self.i += 1;
+                if self.eat(b']').is_some() {
+                    return Some(());
+                }
+                loop {
+                    self.skip(depth + 1)?;
+                    match self.peek()? {
+                        b',' => self.i += 1,
+                        b']' => {
+                            self.i += 1;
+                            return Some(());
+                        }
+                        _ => return None,
+                    }
+                }
+            }
+            _ => self.text().map(|_| ()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn swar_finds_the_first_quote_or_backslash() {
+        for hay in [
+            &b"abcdefgh\"ijk"[..],
+            b"\\",
+            b"",
+            b"abc",
+            b"0123456789abcdef\\x\"",
+            b"\x01\x02\x22",
+        ] {
+            let want = hay.iter().position(|&b| b == b'"' || b == b'\\');
+            assert_eq!(find_quote_or_backslash(hay), want, "{hay:?}");
+        }
+        let mut v = vec![b'a'; 100];
+        for i in 0..100 {
+            v[i] = b'"';
+            assert_eq!(find_quote_or_backslash(&v), Some(i));
+            v[i] = 0x80 | (i as u8);
+            assert_eq!(find_quote_or_backslash(&v[..i + 1]), None);
+        }
+    }
+
+    #[test]
+    fn control_bytes() {
+        let mut v = vec![b'a'; 200];
+        assert!(!has_control_byte(&v));
+        v[150] = b'\t';
+        assert!(has_control_byte(&v));
+    }
+}
