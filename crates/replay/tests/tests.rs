@@ -1,1 +1,9 @@
+//! The integration suite of iocmatch-replay.
+
+mod common;
+mod determinism;
+mod fastpath;
 mod golden;
+mod naive;
+mod public;
+mod truth;

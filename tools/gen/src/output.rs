@@ -75,6 +75,7 @@ pub struct Writer {
     body: Vec<u8>,
     body_records: u64,
     body_truth: Vec<(u64, Written)>,
+    body_damaged: bool,
 }
 
 impl Writer {
@@ -90,6 +91,7 @@ impl Writer {
             body: Vec::new(),
             body_records: 0,
             body_truth: Vec::new(),
+            body_damaged: false,
         })
     }
 
@@ -205,20 +207,22 @@ impl Writer {
         self.truth(&rel, line, 0, &w)
     }
 
-    /// Emits a copy or a damaged line (no truth).
+    /// Emits a copy of a record, or a damaged line (no truth).
     pub fn extra(
         &mut self,
         table: &'static str,
         time: Nanos,
         bytes: &[u8],
+        damaged: bool,
     ) -> std::io::Result<()> {
         if self.opts.layout == Layout::EventHub {
-            // A damaged record cannot sit inside a body; copies can.
-            return if serde_like_valid(bytes) {
-                self.body_push(bytes, None)
-            } else {
-                Ok(())
-            };
+            // A damaged record spoils its whole body: the body is cut
+            // short when written, as a partial delivery would be.
+            if damaged {
+                self.body_damaged = true;
+                return Ok(());
+            }
+            return self.body_push(bytes, None);
         }
         self.line(table, time, bytes).map(|_| ())
     }
@@ -249,7 +253,11 @@ impl Writer {
             return Ok(());
         }
         self.body.extend_from_slice(b"]}");
-        let body = std::mem::take(&mut self.body);
+        let mut body = std::mem::take(&mut self.body);
+        if std::mem::take(&mut self.body_damaged) {
+            body.truncate(body.len() / 2);
+            self.body_truth.clear();
+        }
         let (rel, line) = self.line("all", 0, &body)?;
         for (i, w) in std::mem::take(&mut self.body_truth) {
             self.truth(&rel, line, i + 1, &w)?;
@@ -266,11 +274,6 @@ impl Writer {
         self.truth.flush()?;
         Ok(self.summary)
     }
-}
-
-/// Damaged lines are cut short or carry junk; copies are whole.
-fn serde_like_valid(bytes: &[u8]) -> bool {
-    bytes.ends_with(b"}")
 }
 
 /// Generates the export described by `opts`.
@@ -299,7 +302,7 @@ pub fn generate(
         if chaos.chance(opts.damage_rate) {
             damage(&mut chaos, &mut buf);
             damaged += 1;
-            out.extra(table, time, &buf)?;
+            out.extra(table, time, &buf, true)?;
         } else {
             if chaos.chance(opts.duplicate_rate) {
                 pending.push((
@@ -315,7 +318,7 @@ pub fn generate(
         while let Some(i) = pending.iter().position(|p| p.0 <= n) {
             let (_, t, tm, mut copy) = pending.swap_remove(i);
             retime(&mut copy, time);
-            out.extra(t, tm.max(time), &copy)?;
+            out.extra(t, tm.max(time), &copy, false)?;
             dups += 1;
         }
         if n.is_multiple_of(65_536) {
