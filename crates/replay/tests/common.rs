@@ -1,16 +1,11 @@
 //! Helpers shared by the replay tests.
 
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 
 use iocmatch_core::IndicatorSet;
 use iocmatch_core::load::{LoadOptions, load_path};
 use iocmatch_gen::{Layout, Options};
 use iocmatch_replay::{Collect, Hit, ReplayOptions, Replayer, Report, input};
-
-pub fn testdata() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../testdata")
-}
 
 /// 2026-07-18T00:00:00Z in nanoseconds.
 pub const START: u64 = 1_784_332_800_000_000_000;
@@ -83,8 +78,4 @@ pub fn render(hits: &[Hit]) -> Vec<String> {
             )
         })
         .collect()
-}
-
-pub fn arc(s: &str) -> Arc<str> {
-    Arc::from(s)
 }

@@ -13,7 +13,8 @@ fn same_output_for_every_strategy() {
     let export = generate(dir.path(), Layout::Storage, false, 3_000_000, 7);
     let set = load_set(&dir.path().join("indicators.csv"));
     let base = ReplayOptions { threads: Some(1), ..ReplayOptions::default() };
-    let (hits, report, _) = replay(&set, &[export.clone()], base.clone());
+    let (hits, report, _) =
+        replay(&set, std::slice::from_ref(&export), base.clone());
     assert!(hits.len() > 50, "the fixture should hit: {}", hits.len());
     assert!(
         report.totals.duplicates > 0,
@@ -56,7 +57,7 @@ fn same_output_for_every_strategy() {
         ),
     ];
     for (name, opts) in variants {
-        let (h, r, _) = replay(&set, &[export.clone()], opts);
+        let (h, r, _) = replay(&set, std::slice::from_ref(&export), opts);
         assert_eq!(render(&h), want, "{name}: hits differ");
         assert_eq!(r.alerts, report.alerts, "{name}: alerts differ");
         assert_eq!(

@@ -26,7 +26,7 @@ fn replay_equals_the_naive_evaluator() {
     add_tricky_indicators(&csv, &dir.path().join("truth.jsonl"));
     let set = load_set(&csv);
     let (hits, _, _) =
-        replay(&set, &[export.clone()], ReplayOptions::default());
+        replay(&set, std::slice::from_ref(&export), ReplayOptions::default());
     let got: BTreeSet<Found> = hits
         .iter()
         .map(|h| {

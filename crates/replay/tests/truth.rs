@@ -13,7 +13,7 @@ fn check(layout: Layout, gzip: bool) {
     let export = generate(dir.path(), layout, gzip, 2_000_000, 3);
     let set = load_set(&dir.path().join("indicators.csv"));
     let (hits, report, _) =
-        replay(&set, &[export.clone()], ReplayOptions::default());
+        replay(&set, std::slice::from_ref(&export), ReplayOptions::default());
     let prefix = format!("{}/", export.display());
     let found: BTreeSet<(String, u64, u32, String, String)> = hits
         .iter()
