@@ -1,6 +1,7 @@
 //! End-to-end tests: the real `iocmatch` binary on the fixtures.
 
 mod check;
+mod replay;
 
 use std::path::PathBuf;
 use std::process::{Command, Output};

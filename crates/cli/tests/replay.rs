@@ -1,0 +1,271 @@
+//! `iocmatch replay`: golden cases and end-to-end behaviour.
+
+use std::ffi::OsStr;
+use std::path::Path;
+use std::process::{Command, Output};
+
+use crate::{stderr, stdout, testdata};
+
+fn replay_in(dir: &Path, args: &[&OsStr]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_iocmatch"))
+        .current_dir(dir)
+        .arg("replay")
+        .args(args)
+        .output()
+        .expect("run iocmatch")
+}
+
+fn os(s: &str) -> &OsStr {
+    OsStr::new(s)
+}
+
+/// The report without the fields that depend on the machine.
+fn stable_report(text: &str) -> String {
+    let mut v: serde_json::Value = serde_json::from_str(text).unwrap();
+    let t = v["totals"].as_object_mut().unwrap();
+    t.remove("elapsed");
+    t.remove("mb_per_s");
+    serde_json::to_string_pretty(&v).unwrap() + "\n"
+}
+
+#[test]
+fn golden() {
+    let bless = std::env::var_os("BLESS").is_some();
+    let root = testdata().join("replay");
+    let mut cases: Vec<_> = std::fs::read_dir(&root)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.join("records").is_dir())
+        .collect();
+    cases.sort();
+    assert!(cases.len() >= 2, "golden cases missing in {}", root.display());
+    for case in cases {
+        let out = tempfile::tempdir().unwrap();
+        let (hits, alerts, report) =
+            (out.path().join("h"), out.path().join("a"), out.path().join("r"));
+        let ind = std::fs::read_dir(&case)
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .find(|n| n.to_string_lossy().starts_with("indicators."))
+            .unwrap();
+        let o = replay_in(
+            &case,
+            &[
+                os("-q"),
+                os("-i"),
+                &ind,
+                os("records"),
+                os("--threads"),
+                os("2"),
+                os("--hits"),
+                hits.as_os_str(),
+                os("--alerts"),
+                alerts.as_os_str(),
+                os("--report"),
+                report.as_os_str(),
+            ],
+        );
+        let got = [
+            ("expected-hits.jsonl", std::fs::read_to_string(&hits).unwrap()),
+            (
+                "expected-alerts.jsonl",
+                std::fs::read_to_string(&alerts).unwrap(),
+            ),
+            (
+                "expected-report.json",
+                stable_report(&std::fs::read_to_string(&report).unwrap()),
+            ),
+            ("expected-exit", format!("{}\n", o.status.code().unwrap())),
+        ];
+        for (name, text) in got {
+            let path = case.join(name);
+            if bless {
+                std::fs::write(&path, &text).unwrap();
+                continue;
+            }
+            let want = std::fs::read_to_string(&path)
+                .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+            if want != text {
+                let diff: Vec<String> = want
+                    .lines()
+                    .zip(text.lines())
+                    .enumerate()
+                    .filter(|(_, (a, b))| a != b)
+                    .take(3)
+                    .map(|(i, (a, b))| {
+                        format!("line {}:\n  want {a}\n  got  {b}", i + 1)
+                    })
+                    .collect();
+                panic!(
+                    "{}: output differs ({} vs {} lines)\n{}",
+                    path.display(),
+                    want.lines().count(),
+                    text.lines().count(),
+                    diff.join("\n")
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn summary_on_stdout_and_exit_status() {
+    let case = testdata().join("replay/semantics");
+    let o = replay_in(&case, &[os("-i"), os("indicators.csv"), os("records")]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let out = stdout(&o);
+    assert!(
+        out.starts_with("replayed 18 records (18 lines, 1 files"),
+        "{out}"
+    );
+    assert!(out.contains("duplicate deliveries skipped: 1"), "{out}");
+    assert!(out.contains("top indicators:"), "{out}");
+    assert!(out.contains("indicators never hit: 0 of 11"), "{out}");
+
+    let case = testdata().join("replay/envelopes");
+    let o = replay_in(&case, &[os("-i"), os("indicators.txt"), os("records")]);
+    assert_eq!(o.status.code(), Some(1), "rejected lines: exit 1");
+    assert!(stdout(&o).contains("rejected lines: 5"), "{}", stdout(&o));
+}
+
+#[test]
+fn csv_output_and_stdin() {
+    let case = testdata().join("replay/semantics");
+    let data = std::fs::read(case.join("records/PT1H.json")).unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_iocmatch"))
+        .current_dir(&case)
+        .args([
+            "replay",
+            "-q",
+            "-i",
+            "indicators.csv",
+            "-",
+            "--hits",
+            "-",
+            "--format",
+            "csv",
+        ])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::io::Write::write_all(&mut child.stdin.take().unwrap(), &data)
+        .unwrap();
+    let o = child.wait_with_output().unwrap();
+    assert_eq!(o.status.code(), Some(0));
+    let mut rdr = csv::Reader::from_reader(o.stdout.as_slice());
+    let header = rdr.headers().unwrap().clone();
+    assert_eq!(&header[0], "source");
+    assert_eq!(&header[9], "observed");
+    let rows: Vec<csv::StringRecord> =
+        rdr.records().map(Result::unwrap).collect();
+    let json_hits =
+        std::fs::read_to_string(case.join("expected-hits.jsonl")).unwrap();
+    assert_eq!(
+        rows.len(),
+        json_hits.lines().count(),
+        "CSV and JSON carry the same hits"
+    );
+    assert!(rows.iter().all(|r| &r[0] == "-"), "stdin is named -");
+}
+
+#[test]
+fn filters_by_time_and_table() {
+    let case = testdata().join("replay/semantics");
+    let o = replay_in(
+        &case,
+        &[
+            os("-q"),
+            os("-i"),
+            os("indicators.csv"),
+            os("records"),
+            os("--report"),
+            os("-"),
+            os("--from"),
+            os("2026-07-18T10:05:00Z"),
+            os("--to"),
+            os("2026-07-18T12:00:00Z"),
+            os("--tables"),
+            os("DeviceNetworkEvents,DeviceFileEvents"),
+        ],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let t = &v["totals"];
+    // In the window: records 7, 10, 13 (2019 name, mapped), 14-16, 18.
+    assert_eq!(t["records"], 7, "{t}");
+    assert_eq!(t["filtered"], 11, "{t}");
+    assert_eq!(v["tables"]["DeviceNetworkEvents"], 6);
+}
+
+#[test]
+fn unreadable_inputs_exit_2() {
+    let case = testdata().join("replay/semantics");
+    let o = replay_in(
+        &case,
+        &[os("-i"), os("indicators.csv"), os("no-such-folder")],
+    );
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("no-such-folder"), "{}", stderr(&o));
+    let o = replay_in(&case, &[os("-i"), os("missing.csv"), os("records")]);
+    assert_eq!(o.status.code(), Some(2));
+}
+
+#[test]
+fn generated_export_end_to_end() {
+    let dir = tempfile::tempdir().unwrap();
+    let opts = iocmatch_gen::Options {
+        out: dir.path().to_path_buf(),
+        layout: iocmatch_gen::Layout::Storage,
+        gzip: true,
+        size: 1_000_000,
+        seed: 9,
+        hit_rate: 0.02,
+        duplicate_rate: 0.05,
+        damage_rate: 0.0,
+        start: 1_784_332_800_000_000_000,
+        hours: 2,
+        bad: 10,
+    };
+    iocmatch_gen::generate(&opts, &mut |_| {}).unwrap();
+    let world = iocmatch_gen::World::new(9, 10);
+    let rows = iocmatch_gen::indicators::rows(&world, 500, 9);
+    let mut f = std::fs::File::create(dir.path().join("iocs.csv")).unwrap();
+    iocmatch_gen::indicators::write_csv(&rows, &mut f).unwrap();
+    let o = replay_in(
+        dir.path(),
+        &[
+            os("-q"),
+            os("-i"),
+            os("iocs.csv"),
+            os("export"),
+            os("--alerts"),
+            os("alerts.jsonl"),
+        ],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let alerts =
+        std::fs::read_to_string(dir.path().join("alerts.jsonl")).unwrap();
+    assert!(alerts.lines().count() > 5, "{alerts}");
+    let first: serde_json::Value =
+        serde_json::from_str(alerts.lines().next().unwrap()).unwrap();
+    for key in [
+        "indicator",
+        "device_id",
+        "device_name",
+        "first_seen",
+        "last_seen",
+        "records",
+        "tables",
+        "columns",
+        "evidence",
+    ] {
+        assert!(first.get(key).is_some(), "alert lacks {key}: {first}");
+    }
+    assert!(
+        first["evidence"][0]["source"]
+            .as_str()
+            .unwrap()
+            .ends_with("PT1H.json.gz")
+    );
+}
