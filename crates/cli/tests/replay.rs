@@ -118,7 +118,10 @@ fn summary_on_stdout_and_exit_status() {
         out.starts_with("replayed 18 records (18 lines, 1 files"),
         "{out}"
     );
-    assert!(out.contains("duplicate deliveries skipped: 1"), "{out}");
+    assert!(
+        out.contains("re-delivered copies of hitting records skipped: 1"),
+        "{out}"
+    );
     assert!(out.contains("top indicators:"), "{out}");
     assert!(out.contains("indicators never hit: 0 of 11"), "{out}");
 

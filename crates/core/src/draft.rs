@@ -12,7 +12,7 @@ use jiff::Timestamp;
 use jiff::civil::{Date, DateTime};
 
 use crate::indicator::{
-    Action, Indicator, IndicatorType, Meta, Severity, Source,
+    Action, Details, Indicator, IndicatorType, Meta, Severity, Source,
 };
 use crate::value;
 
@@ -61,29 +61,45 @@ impl MetaDraft {
             Some(s) => Some(parse_time(&s)?),
             None => None,
         };
-        Ok(Meta {
+        let meta = Meta {
             severity,
             generate_alert: self.generate_alert,
             expiration,
+            title: boxed(self.title),
             rbac_group_names: clean_list(self.rbac_group_names),
-            title: non_empty(self.title),
-            description: non_empty(self.description),
-            recommended_actions: non_empty(self.recommended_actions),
-            category: non_empty(self.category),
+            details: None,
+        };
+        Ok(meta.with_details(Details {
+            description: boxed(self.description),
+            recommended_actions: boxed(self.recommended_actions),
+            category: boxed(self.category),
             mitre_techniques: clean_list(self.mitre_techniques),
-            application: non_empty(self.application),
-            external_id: non_empty(self.external_id),
-            educate_url: non_empty(self.educate_url),
-        })
+            application: boxed(self.application),
+            external_id: boxed(self.external_id),
+            educate_url: boxed(self.educate_url),
+        }))
     }
 }
 
+/// Trimmed text, `None` when empty; no copy when nothing is trimmed.
 fn non_empty(s: Option<String>) -> Option<String> {
-    s.map(|s| s.trim().to_owned()).filter(|s| !s.is_empty())
+    let s = s?;
+    let t = s.trim();
+    if t.is_empty() {
+        None
+    } else if t.len() == s.len() {
+        Some(s)
+    } else {
+        Some(t.to_owned())
+    }
 }
 
-fn clean_list(v: Vec<String>) -> Vec<String> {
-    v.into_iter().filter_map(|s| non_empty(Some(s))).collect()
+fn boxed(s: Option<String>) -> Option<Box<str>> {
+    non_empty(s).map(String::into_boxed_str)
+}
+
+fn clean_list(v: Vec<String>) -> Box<[Box<str>]> {
+    v.into_iter().filter_map(|s| boxed(Some(s))).collect()
 }
 
 /// Parses an expiration or event time: RFC 3339 with `Z` or an offset;
@@ -215,15 +231,43 @@ impl IndicatorDraft {
 
 /// Shares identical metadata between indicators, so that a million
 /// indicators from one feed carry one copy of its title.
+///
+/// Rows of one file often repeat the metadata of the row before, so that
+/// is checked first, for free. When nearly every row is unique (a title
+/// per indicator), hashing them all buys nothing, and the interner stops.
 #[derive(Debug, Default)]
 pub struct MetaInterner {
     seen: HashSet<Arc<Meta>, foldhash::fast::RandomState>,
+    last: Option<Arc<Meta>>,
+    lookups: u64,
+    reused: u64,
 }
 
+/// After this many lookups, interning continues only if worth it.
+const INTERN_PROBATION: u64 = 4096;
+
 impl MetaInterner {
-    /// Returns the shared copy of `meta`.
+    /// Returns a shared copy of `meta`.
     pub fn intern(&mut self, meta: Meta) -> Arc<Meta> {
+        if let Some(last) = &self.last
+            && **last == meta
+        {
+            return Arc::clone(last);
+        }
+        let shared =
+            if self.worth_it() { self.lookup(meta) } else { Arc::new(meta) };
+        self.last = Some(Arc::clone(&shared));
+        shared
+    }
+
+    fn worth_it(&self) -> bool {
+        self.lookups < INTERN_PROBATION || self.reused * 8 >= self.lookups
+    }
+
+    fn lookup(&mut self, meta: Meta) -> Arc<Meta> {
+        self.lookups += 1;
         if let Some(m) = self.seen.get(&meta) {
+            self.reused += 1;
             return Arc::clone(m);
         }
         let m = Arc::new(meta);

@@ -314,8 +314,10 @@ impl fmt::Display for Source {
 /// The alert metadata of an indicator.
 ///
 /// Feeds give many indicators the same metadata (one MISP event, one
-/// plain list), so it is shared behind an `Arc`: a million indicators do
-/// not carry a million copies of one title.
+/// plain list), so it is shared behind an `Arc`. It is also kept small:
+/// the fields every alert uses are inline, the rest sit behind one
+/// pointer that is `None` for most indicators. A million indicators then
+/// cost tens, not hundreds, of megabytes.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
 pub struct Meta {
     /// Alert severity; `None` means Defender's default, Informational.
@@ -325,24 +327,99 @@ pub struct Meta {
     pub generate_alert: Option<bool>,
     /// No match at or after this instant.
     pub expiration: Option<Timestamp>,
-    /// Device groups in scope; empty means every device.
-    pub rbac_group_names: Vec<String>,
     /// Alert title.
-    pub title: Option<String>,
+    pub title: Option<Box<str>>,
+    /// Device groups in scope; empty means every device.
+    pub rbac_group_names: Box<[Box<str>]>,
+    /// The fields alerts rarely carry.
+    pub details: Option<Box<Details>>,
+}
+
+/// The less common alert fields of an indicator.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
+pub struct Details {
     /// Alert description.
-    pub description: Option<String>,
+    pub description: Option<Box<str>>,
     /// Recommended actions shown with the alert.
-    pub recommended_actions: Option<String>,
+    pub recommended_actions: Option<Box<str>>,
     /// Alert category.
-    pub category: Option<String>,
+    pub category: Option<Box<str>>,
     /// MITRE ATT&CK technique ids.
-    pub mitre_techniques: Vec<String>,
+    pub mitre_techniques: Box<[Box<str>]>,
     /// Application name.
-    pub application: Option<String>,
+    pub application: Option<Box<str>>,
     /// The caller's own correlation id.
-    pub external_id: Option<String>,
+    pub external_id: Option<Box<str>>,
     /// Custom notification URL for Block and Warn.
-    pub educate_url: Option<String>,
+    pub educate_url: Option<Box<str>>,
+}
+
+impl Details {
+    fn is_empty(&self) -> bool {
+        *self == Details::default()
+    }
+}
+
+impl Meta {
+    /// Builds metadata, leaving `details` out when all of it is empty.
+    pub fn with_details(mut self, details: Details) -> Meta {
+        self.details = (!details.is_empty()).then(|| Box::new(details));
+        self
+    }
+
+    fn detail(
+        &self,
+        f: impl Fn(&Details) -> &Option<Box<str>>,
+    ) -> Option<&str> {
+        self.details.as_deref().and_then(|d| f(d).as_deref())
+    }
+
+    /// The title.
+    pub fn title(&self) -> Option<&str> {
+        self.title.as_deref()
+    }
+
+    /// The description.
+    pub fn description(&self) -> Option<&str> {
+        self.detail(|d| &d.description)
+    }
+
+    /// The recommended actions.
+    pub fn recommended_actions(&self) -> Option<&str> {
+        self.detail(|d| &d.recommended_actions)
+    }
+
+    /// The category.
+    pub fn category(&self) -> Option<&str> {
+        self.detail(|d| &d.category)
+    }
+
+    /// The application.
+    pub fn application(&self) -> Option<&str> {
+        self.detail(|d| &d.application)
+    }
+
+    /// The external id.
+    pub fn external_id(&self) -> Option<&str> {
+        self.detail(|d| &d.external_id)
+    }
+
+    /// The educate URL.
+    pub fn educate_url(&self) -> Option<&str> {
+        self.detail(|d| &d.educate_url)
+    }
+
+    /// The MITRE technique ids.
+    pub fn mitre_techniques(&self) -> Vec<&str> {
+        self.details.as_deref().map_or_else(Vec::new, |d| {
+            d.mitre_techniques.iter().map(|s| &**s).collect()
+        })
+    }
+
+    /// The device groups in scope.
+    pub fn rbac_group_names(&self) -> Vec<&str> {
+        self.rbac_group_names.iter().map(|s| &**s).collect()
+    }
 }
 
 /// One normalised, validated indicator.
@@ -401,6 +478,6 @@ impl Indicator {
         }
         let groups = &self.meta.rbac_group_names;
         groups.is_empty()
-            || group.is_some_and(|g| groups.iter().any(|n| n == g))
+            || group.is_some_and(|g| groups.iter().any(|n| &**n == g))
     }
 }

@@ -48,8 +48,8 @@ pub use draft::{
     IndicatorDraft, MetaDraft, MetaInterner, Rejection, TypeSpec, parse_time,
 };
 pub use indicator::{
-    Action, Indicator, IndicatorId, IndicatorType, Location, Meta, Severity,
-    Source,
+    Action, Details, Indicator, IndicatorId, IndicatorType, Location, Meta,
+    Severity, Source,
 };
 pub use set::{
     BuildError, Conflict, FamilySizes, HashKind, IndicatorSet,

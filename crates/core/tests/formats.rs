@@ -82,11 +82,11 @@ fn defender_csv_normalises_every_type() {
     );
     assert_eq!(v[11], (IndicatorType::Url, "downloads.example.net/tools"));
     let first = &l.indicators[0];
-    assert_eq!(first.meta.description.as_deref(), Some("Quoted, with comma"));
-    assert_eq!(first.meta.mitre_techniques, ["T1059", "T1105"]);
+    assert_eq!(first.meta.description(), Some("Quoted, with comma"));
+    assert_eq!(first.meta.mitre_techniques(), ["T1059", "T1105"]);
     assert_eq!(first.meta.severity, Some(Severity::High));
     let second = &l.indicators[1];
-    assert_eq!(second.meta.rbac_group_names, ["Servers", "Workstations"]);
+    assert_eq!(second.meta.rbac_group_names(), ["Servers", "Workstations"]);
     assert_eq!(
         second.meta.expiration.unwrap().to_string(),
         "2030-01-01T00:00:00Z"
@@ -173,7 +173,7 @@ fn plain_lists_take_defaults_from_options() {
     let l = load_with("defanged.txt", &opts);
     let i = &l.indicators[0];
     assert_eq!(i.action, Action::Block);
-    assert_eq!(i.meta.title.as_deref(), Some("From a report"));
+    assert_eq!(i.meta.title(), Some("From a report"));
     assert!(
         std::sync::Arc::ptr_eq(&l.indicators[0].meta, &l.indicators[8].meta),
         "metadata is shared"
@@ -196,8 +196,8 @@ fn defender_api_list_and_json_lines() {
         "AlertAndBlock is Block with an alert"
     );
     assert!(l.indicators[0].alerts());
-    assert_eq!(l.indicators[0].meta.category.as_deref(), Some("1"));
-    assert_eq!(l.indicators[0].meta.rbac_group_names, ["Finance"]);
+    assert_eq!(l.indicators[0].meta.category(), Some("1"));
+    assert_eq!(l.indicators[0].meta.rbac_group_names(), ["Finance"]);
     assert_eq!(l.rejected.len(), 1);
     assert_eq!(l.rejected[0].source.json_path(), Some("$.value[2]"));
     assert_eq!(l.rejected[0].source.line_number(), 27);
@@ -236,9 +236,9 @@ fn misp_event_maps_types_and_to_ids() {
         ]
     );
     let i = &l.indicators[0];
-    assert_eq!(i.meta.title.as_deref(), Some("Campaign X: loader and C2"));
+    assert_eq!(i.meta.title(), Some("Campaign X: loader and C2"));
     assert_eq!(i.meta.severity, Some(Severity::High));
-    assert_eq!(i.meta.description.as_deref(), Some("loader"));
+    assert_eq!(i.meta.description(), Some("loader"));
     assert_eq!(l.skipped.values().sum::<u64>(), 2);
     assert_rejected(
         &l,
@@ -277,7 +277,7 @@ fn misp_feed_and_csv() {
             (IndicatorType::DomainName, "scan.example.org"),
         ]
     );
-    assert_eq!(l.indicators[0].meta.description.as_deref(), Some("scanner"));
+    assert_eq!(l.indicators[0].meta.description(), Some("scanner"));
     assert_rejected(&l, &[(5, "private address")]);
 }
 
@@ -296,15 +296,12 @@ fn stix_patterns_supported_and_reported() {
             (IndicatorType::Url, "https://c2.stealer.example/api"),
         ]
     );
-    assert_eq!(l.indicators[0].meta.title.as_deref(), Some("Stealer hash"));
+    assert_eq!(l.indicators[0].meta.title(), Some("Stealer hash"));
     assert_eq!(
         l.indicators[0].meta.expiration.unwrap().to_string(),
         "2027-01-01T00:00:00Z"
     );
-    assert_eq!(
-        l.indicators[0].meta.external_id.as_deref(),
-        Some("indicator--a")
-    );
+    assert_eq!(l.indicators[0].meta.external_id(), Some("indicator--a"));
     assert_rejected(
         &l,
         &[

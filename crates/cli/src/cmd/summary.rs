@@ -61,7 +61,11 @@ pub fn write(
             t.filtered
         )?;
     }
-    writeln!(out, "  duplicate deliveries skipped: {}", t.duplicates)?;
+    writeln!(
+        out,
+        "  re-delivered copies of hitting records skipped: {}",
+        t.duplicates
+    )?;
     writeln!(
         out,
         "  hits: {} ({} effective, {} suppressed)",

@@ -8,7 +8,9 @@
 use crate::draft::{IndicatorDraft, MetaDraft, TypeSpec};
 use crate::indicator::Source;
 
-use super::Context;
+use rayon::prelude::*;
+
+use super::{Context, Loaded};
 
 /// Column positions by name.
 #[derive(Default)]
@@ -66,27 +68,63 @@ pub(super) fn load(ctx: &mut Context<'_>, bytes: &[u8]) -> Result<(), String> {
     if cols.ty.is_none() || cols.value.is_none() {
         return Err("not a Defender CSV: the header needs IndicatorType and IndicatorValue".into());
     }
+    let start = rdr.position();
+    let body = &bytes[start.byte() as usize..];
+    let pieces = super::split_rows(body, start.line());
+    let outs: Vec<Loaded> = pieces
+        .par_iter()
+        .map(|&(first_line, piece)| {
+            let mut c = Context::new(&ctx.file, ctx.opts);
+            rows(&mut c, &cols, piece, first_line);
+            c.out
+        })
+        .collect();
+    for o in outs {
+        ctx.out.extend(o);
+    }
+    Ok(())
+}
+
+/// Reads the rows of one piece of the body, whose first line is
+/// `first_line` of the file.
+fn rows(ctx: &mut Context<'_>, cols: &Columns, piece: &[u8], first_line: u64) {
+    let mut rdr = csv::ReaderBuilder::new()
+        .flexible(true)
+        .has_headers(false)
+        .from_reader(piece);
     let mut record = csv::StringRecord::new();
+    ctx.out
+        .indicators
+        .reserve(piece.iter().filter(|&&b| b == b'\n').count() + 1);
     loop {
-        let line = rdr.position().line();
+        let line = first_line + rdr.position().line() - 1;
         match rdr.read_record(&mut record) {
             Ok(false) => break,
-            Ok(true) => row(ctx, &cols, &record),
+            Ok(true) => {
+                let at = record
+                    .position()
+                    .map_or(line, |p| first_line + p.line() - 1);
+                row(ctx, cols, &record, at);
+            }
             Err(e) => {
-                let line = e.position().map_or(line, |p| p.line());
+                let at =
+                    e.position().map_or(line, |p| first_line + p.line() - 1);
                 ctx.reject(
-                    Source::line(&ctx.file, line),
+                    Source::line(&ctx.file, at),
                     "",
                     format!("unreadable CSV row: {e}"),
                 );
             }
         }
     }
-    Ok(())
 }
 
-fn row(ctx: &mut Context<'_>, cols: &Columns, rec: &csv::StringRecord) {
-    let line = rec.position().map_or(0, |p| p.line());
+fn row(
+    ctx: &mut Context<'_>,
+    cols: &Columns,
+    rec: &csv::StringRecord,
+    line: u64,
+) {
     let source = Source::line(&ctx.file, line);
     if rec.iter().all(|f| f.trim().is_empty()) {
         return;

@@ -359,3 +359,42 @@ impl<'a> LineCounter<'a> {
 fn memchr_count(b: &[u8]) -> u64 {
     b.iter().filter(|&&c| c == b'\n').count() as u64
 }
+
+/// Below this size a file is read by one thread.
+const PARALLEL_BYTES: usize = 1 << 20;
+
+/// Cuts the body of a CSV file into pieces of whole rows to read in
+/// parallel, each with the file line it starts on. A quoted field may
+/// hold a newline; then a cut could fall inside a row, so a file with a
+/// line of odd quote count is read in one piece.
+fn split_rows(body: &[u8], first_line: u64) -> Vec<(u64, &[u8])> {
+    let threads = rayon::current_num_threads().max(1);
+    if body.len() < PARALLEL_BYTES || threads == 1 || !rows_are_lines(body) {
+        return vec![(first_line, body)];
+    }
+    let target = body.len().div_ceil(threads * 4).max(PARALLEL_BYTES / 4);
+    let mut pieces = Vec::new();
+    let (mut start, mut line) = (0, first_line);
+    while start < body.len() {
+        let want = (start + target).min(body.len());
+        let end = match body[want..].iter().position(|&b| b == b'\n') {
+            Some(i) => want + i + 1,
+            None => body.len(),
+        };
+        let piece = &body[start..end];
+        pieces.push((line, piece));
+        line += piece.iter().filter(|&&b| b == b'\n').count() as u64;
+        start = end;
+    }
+    pieces
+}
+
+/// True when no quoted field spans lines: every line has an even number
+/// of quotes (an escaped quote is two).
+fn rows_are_lines(body: &[u8]) -> bool {
+    if !body.contains(&b'"') {
+        return true;
+    }
+    body.split(|&b| b == b'\n')
+        .all(|l| l.iter().filter(|&&b| b == b'"').count() % 2 == 0)
+}

@@ -1,6 +1,7 @@
 //! Compiling indicators into an [`IndicatorSet`].
 
 use std::collections::HashMap;
+use std::collections::hash_map::Entry;
 use std::fmt;
 use std::net::IpAddr;
 
@@ -113,25 +114,36 @@ impl IndicatorSetBuilder {
                 kind: BuildErrorKind::TooMany(indicators.len()),
             });
         }
-        let (indicators, merged) = if self.merge_duplicates.unwrap_or(true) {
-            dedupe(indicators)
-        } else {
-            (indicators, Vec::new())
-        };
-        let conflicts = find_conflicts(&indicators);
+        let (indicators, merged, conflicts) =
+            if self.merge_duplicates.unwrap_or(true) {
+                dedupe(indicators)
+            } else {
+                (indicators, Vec::new(), Vec::new())
+            };
+        let mut counts = [0usize; IndicatorType::ALL.len()];
+        for i in &indicators {
+            counts[i.indicator_type as usize] += 1;
+        }
+        let count = |t: IndicatorType| counts[t as usize];
         let mut set = IndicatorSet {
             rank: indicators.iter().map(precedence::rank).collect(),
             indicators: Vec::new(),
-            md5: KeyedTable::default(),
-            sha1: KeyedTable::default(),
-            sha256: KeyedTable::default(),
+            md5: KeyedTable::with_capacity(count(IndicatorType::FileMd5)),
+            sha1: KeyedTable::with_capacity(count(IndicatorType::FileSha1)),
+            sha256: KeyedTable::with_capacity(count(
+                IndicatorType::FileSha256,
+            )),
             cert_sha1: KeyedTable::default(),
             cert_sha256: KeyedTable::default(),
-            exact_v4: KeyedTable::default(),
+            exact_v4: KeyedTable::with_capacity(count(
+                IndicatorType::IpAddress,
+            )),
             exact_v6: KeyedTable::default(),
             cidr_v4: CidrTable::build(Vec::new()),
             cidr_v6: CidrTable::build(Vec::new()),
-            domains: KeyedTable::default(),
+            domains: KeyedTable::with_capacity(count(
+                IndicatorType::DomainName,
+            )),
             urls: UrlTable::default(),
             merged,
             conflicts,
@@ -149,7 +161,6 @@ impl IndicatorSetBuilder {
         }
         set.cidr_v4 = CidrTable::build(nets.v4);
         set.cidr_v6 = CidrTable::build(nets.v6);
-        set.shrink();
         set.indicators = indicators;
         Ok(set)
     }
@@ -215,40 +226,70 @@ impl IndicatorSet {
         }
         Ok(())
     }
-
-    fn shrink(&mut self) {
-        self.md5.shrink_to_fit();
-        self.sha1.shrink_to_fit();
-        self.sha256.shrink_to_fit();
-        self.domains.shrink_to_fit();
-        self.exact_v4.shrink_to_fit();
-    }
 }
 
-/// Drops exact duplicates (type, value, action), keeping the first.
-fn dedupe(indicators: Vec<Indicator>) -> (Vec<Indicator>, Vec<Merged>) {
-    let mut first: HashMap<
-        (IndicatorType, &str, Action),
-        u32,
+/// The actions (and new ids) under which one value was listed.
+enum Listed {
+    Once(Action, u32),
+    More(Vec<(Action, u32)>),
+}
+
+/// Drops exact duplicates (type, value, action), keeping the first, and
+/// finds values listed with different actions, in one pass.
+fn dedupe(
+    indicators: Vec<Indicator>,
+) -> (Vec<Indicator>, Vec<Merged>, Vec<Conflict>) {
+    let mut by_value: HashMap<
+        (IndicatorType, &str),
+        Listed,
         foldhash::fast::RandomState,
-    > = HashMap::default();
+    > = HashMap::with_capacity_and_hasher(
+        indicators.len(),
+        Default::default(),
+    );
     let mut keep = vec![true; indicators.len()];
     let mut merged_at = Vec::new();
-    let mut kept = 0u32;
+    let mut next = 0u32;
     for (i, ind) in indicators.iter().enumerate() {
-        let key = (ind.indicator_type, &*ind.value, ind.action);
-        match first.get(&key) {
-            Some(&k) => {
+        let key = (ind.indicator_type, &*ind.value);
+        let listed = match by_value.entry(key) {
+            Entry::Vacant(e) => {
+                e.insert(Listed::Once(ind.action, next));
+                next += 1;
+                continue;
+            }
+            Entry::Occupied(e) => e.into_mut(),
+        };
+        if let Listed::Once(a, id) = *listed {
+            *listed = Listed::More(vec![(a, id)]);
+        }
+        let Listed::More(entries) = listed else {
+            unreachable!("made More above")
+        };
+        match entries.iter().find(|(a, _)| *a == ind.action) {
+            Some(&(_, kept)) => {
                 keep[i] = false;
-                merged_at.push((k, i));
+                merged_at.push((kept, i));
             }
             None => {
-                first.insert(key, kept);
-                kept += 1;
+                entries.push((ind.action, next));
+                next += 1;
             }
         }
     }
-    drop(first);
+    let mut conflicts: Vec<Conflict> = by_value
+        .into_iter()
+        .filter_map(|((ty, value), listed)| match listed {
+            Listed::More(v) if v.len() > 1 => Some(Conflict {
+                indicator_type: ty,
+                value: value.into(),
+                actions: v.iter().map(|e| e.0).collect(),
+                ids: v.iter().map(|e| IndicatorId(e.1)).collect(),
+            }),
+            _ => None,
+        })
+        .collect();
+    conflicts.sort_by_key(|c| c.ids[0]);
     let merged = merged_at
         .into_iter()
         .map(|(k, i)| Merged {
@@ -261,35 +302,5 @@ fn dedupe(indicators: Vec<Indicator>) -> (Vec<Indicator>, Vec<Merged>) {
         .zip(keep)
         .filter_map(|(ind, k)| k.then_some(ind))
         .collect();
-    (out, merged)
-}
-
-/// Values that appear with more than one action.
-fn find_conflicts(indicators: &[Indicator]) -> Vec<Conflict> {
-    let mut by_value: HashMap<
-        (IndicatorType, &str),
-        Vec<u32>,
-        foldhash::fast::RandomState,
-    > = HashMap::default();
-    for (i, ind) in indicators.iter().enumerate() {
-        by_value
-            .entry((ind.indicator_type, &ind.value))
-            .or_default()
-            .push(i as u32);
-    }
-    let mut out: Vec<Conflict> = by_value
-        .into_iter()
-        .filter(|(_, ids)| ids.len() > 1)
-        .map(|((ty, value), ids)| Conflict {
-            indicator_type: ty,
-            value: value.into(),
-            actions: ids
-                .iter()
-                .map(|&i| indicators[i as usize].action)
-                .collect(),
-            ids: ids.into_iter().map(IndicatorId).collect(),
-        })
-        .collect();
-    out.sort_by_key(|c| c.ids[0]);
-    out
+    (out, merged, conflicts)
 }

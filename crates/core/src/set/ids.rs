@@ -67,7 +67,10 @@ impl<K: Hash + Eq> KeyedTable<K> {
         self.map.len()
     }
 
-    pub(crate) fn shrink_to_fit(&mut self) {
-        self.map.shrink_to_fit();
+    /// A table sized for `n` keys, so building it never rehashes.
+    pub(crate) fn with_capacity(n: usize) -> Self {
+        KeyedTable {
+            map: HashMap::with_capacity_and_hasher(n, Hasher::default()),
+        }
     }
 }
