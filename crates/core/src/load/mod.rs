@@ -1,9 +1,9 @@
 //! Loaders: indicator files in every common format, read into
 //! [`Indicator`]s with every refusal accounted for.
 //!
-//! The format is chosen by [`Format::detect`] (extension, then content)
+//! The format is chosen by [`Format::detect`] (from the content)
 //! unless the caller names one. Each loader fills
-//! [`IndicatorDraft`](crate::IndicatorDraft)s and lets them validate
+//! [`IndicatorDraft`]s and lets them validate
 //! themselves, so the rules live in one place.
 
 mod defender_csv;
@@ -66,8 +66,8 @@ impl Format {
     ];
 
     /// Chooses the format of `path`: a folder is a MISP feed; otherwise
-    /// the content decides (it is more reliable than the extension, which
-    /// only breaks ties).
+    /// the first 64 KiB decide. The extension is not consulted: exports
+    /// are renamed `.txt` or `.json` at random.
     ///
     /// # Errors
     ///
