@@ -2,12 +2,11 @@
 //! line numbers relative to the chunk; the merger makes them absolute.
 
 use std::collections::HashMap;
-use std::sync::Arc;
 
 use iocmatch_core::IndicatorSet;
 
 use crate::evaluate::{self, Context, Malformed, RecordHit, Scratch};
-use crate::hit::{RejectReason, ReportId};
+use crate::hit::{Event, RejectReason, ReportId};
 use crate::record::{LineError, Parser, Properties, Text};
 use crate::table;
 use crate::time::{self, Nanos};
@@ -17,7 +16,7 @@ pub(crate) struct Filters {
     pub parser: Parser,
     pub from: Option<Nanos>,
     pub to: Option<Nanos>,
-    /// Lowercased table names to keep; `None` keeps all.
+    /// Table names to keep (any case); `None` keeps all.
     pub tables: Option<Vec<String>>,
 }
 
@@ -25,12 +24,7 @@ pub(crate) struct Filters {
 pub(crate) struct HitRecord {
     pub line: u64,
     pub record: u32,
-    pub table: Arc<str>,
-    pub timestamp: Arc<str>,
-    pub time: Option<Nanos>,
-    pub device_id: Arc<str>,
-    pub device_name: Arc<str>,
-    pub report_id: ReportId,
+    pub event: Event,
     pub hits: Vec<RecordHit>,
 }
 
@@ -210,9 +204,7 @@ fn hit_record(
     hits: Vec<RecordHit>,
 ) -> HitRecord {
     let ts = p.timestamp.as_str().unwrap_or("");
-    HitRecord {
-        line,
-        record,
+    let event = Event {
         table: table.into(),
         timestamp: ts.into(),
         time: time::parse(ts),
@@ -223,6 +215,6 @@ fn hit_record(
             Text::U64(n) => ReportId::Number(*n),
             other => ReportId::Text(other.to_text().into()),
         },
-        hits,
-    }
+    };
+    HitRecord { line, record, event, hits }
 }

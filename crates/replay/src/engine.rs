@@ -12,7 +12,7 @@ use iocmatch_core::IndicatorSet;
 use rayon::prelude::*;
 
 use crate::chunk::{ChunkOut, Filters, Worker};
-use crate::hit::{Hit, Rejected, ReportId, Sink};
+use crate::hit::{Event, Hit, Rejected, Sink};
 use crate::input::{Input, MmapChoice};
 use crate::record::Parser;
 use crate::report::{Book, REJECTION_EXAMPLES, Report, Totals};
@@ -274,9 +274,23 @@ fn split(bytes: &[u8], size: usize) -> Vec<&[u8]> {
     out
 }
 
-/// A delivered record: table, `DeviceId`, `ReportId`, `Timestamp` as
-/// written. Copies of one record share it.
-type DedupKey = (Arc<str>, Arc<str>, ReportId, Arc<str>);
+/// A record that hit, compared by its delivery key (table, `DeviceId`,
+/// `ReportId`, `Timestamp` as written): copies of one record are equal.
+struct Delivery(Arc<Event>);
+
+impl PartialEq for Delivery {
+    fn eq(&self, other: &Self) -> bool {
+        self.0.delivery_key() == other.0.delivery_key()
+    }
+}
+
+impl Eq for Delivery {}
+
+impl std::hash::Hash for Delivery {
+    fn hash<H: std::hash::Hasher>(&self, h: &mut H) {
+        self.0.delivery_key().hash(h);
+    }
+}
 
 /// Merges chunk results in input order: numbers lines, drops later
 /// deliveries of records that hit, sends hits to the sink and counts.
@@ -286,8 +300,8 @@ struct Merger<'a, S: Sink> {
     totals: Totals,
     tables: BTreeMap<String, u64>,
     book: Book,
-    /// (table, DeviceId, ReportId, Timestamp) of records that hit.
-    seen: HashSet<DedupKey, foldhash::fast::RandomState>,
+    /// Records that hit, by delivery key.
+    seen: HashSet<Delivery, foldhash::fast::RandomState>,
     source: Arc<str>,
     base_line: u64,
     seq: u64,
@@ -365,13 +379,8 @@ impl<'a, S: Sink> Merger<'a, S> {
         &mut self,
         rec: crate::chunk::HitRecord,
     ) -> Result<(), ReplayError<S::Error>> {
-        let key = (
-            Arc::clone(&rec.table),
-            Arc::clone(&rec.device_id),
-            rec.report_id.clone(),
-            Arc::clone(&rec.timestamp),
-        );
-        if !self.seen.insert(key) {
+        let event = Arc::new(rec.event);
+        if !self.seen.insert(Delivery(Arc::clone(&event))) {
             self.totals.duplicates += 1;
             return Ok(());
         }
@@ -383,12 +392,7 @@ impl<'a, S: Sink> Merger<'a, S> {
                 source: Arc::clone(&self.source),
                 line: self.base_line + rec.line,
                 record: rec.record,
-                table: Arc::clone(&rec.table),
-                timestamp: Arc::clone(&rec.timestamp),
-                time: rec.time,
-                device_id: Arc::clone(&rec.device_id),
-                device_name: Arc::clone(&rec.device_name),
-                report_id: rec.report_id.clone(),
+                event: Arc::clone(&event),
                 column: h.column,
                 observed: h.observed.clone(),
                 indicator: h.indicator,

@@ -18,15 +18,9 @@ pub enum ReportId {
     Text(Box<str>),
 }
 
-/// One (record, observable, indicator) match.
+/// What identifies a record: its table, time, device and `ReportId`.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Hit {
-    /// The file, as given or as found under a given folder.
-    pub source: Arc<str>,
-    /// 1-based line.
-    pub line: u64,
-    /// 1-based index inside an Event Hub body, else 0.
-    pub record: u32,
+pub struct Event {
     /// Today's table name.
     pub table: Arc<str>,
     /// `Timestamp` as written.
@@ -39,6 +33,27 @@ pub struct Hit {
     pub device_name: Arc<str>,
     /// `ReportId`.
     pub report_id: ReportId,
+}
+
+impl Event {
+    /// The parts that identify a delivery: copies of one record share
+    /// them (the envelope `time` differs, and is not part of it).
+    pub fn delivery_key(&self) -> (&str, &str, &ReportId, &str) {
+        (&self.table, &self.device_id, &self.report_id, &self.timestamp)
+    }
+}
+
+/// One (record, observable, indicator) match.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Hit {
+    /// The file, as given or as found under a given folder.
+    pub source: Arc<str>,
+    /// 1-based line.
+    pub line: u64,
+    /// 1-based index inside an Event Hub body, else 0.
+    pub record: u32,
+    /// The record the hit is in.
+    pub event: Arc<Event>,
     /// Today's column name.
     pub column: &'static str,
     /// The observed value.

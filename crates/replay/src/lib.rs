@@ -54,6 +54,6 @@ pub mod table;
 pub mod time;
 
 pub use engine::{ReplayError, ReplayOptions, Replayer};
-pub use hit::{Collect, Hit, RejectReason, Rejected, ReportId, Sink};
+pub use hit::{Collect, Event, Hit, RejectReason, Rejected, ReportId, Sink};
 pub use input::{Input, MmapChoice};
 pub use report::{Alert, Evidence, IndicatorStats, Report, Totals};

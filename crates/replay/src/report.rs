@@ -164,15 +164,15 @@ impl Book {
         if self.last_record.insert(id, seq) != Some(seq) {
             s.records += 1;
         }
-        if self.devices[id.index()].insert(Arc::clone(&hit.device_id)) {
+        if self.devices[id.index()].insert(Arc::clone(&hit.event.device_id)) {
             s.devices += 1;
         }
-        if let Some(t) = hit.time {
+        if let Some(t) = hit.event.time {
             if s.first_seen.as_ref().is_none_or(|f| t < f.1) {
-                s.first_seen = Some((Arc::clone(&hit.timestamp), t));
+                s.first_seen = Some((Arc::clone(&hit.event.timestamp), t));
             }
             if s.last_seen.as_ref().is_none_or(|l| t > l.1) {
-                s.last_seen = Some((Arc::clone(&hit.timestamp), t));
+                s.last_seen = Some((Arc::clone(&hit.event.timestamp), t));
             }
         }
         if hit.alert {
@@ -181,14 +181,14 @@ impl Book {
     }
 
     fn alert(&mut self, hit: &Hit, seq: u64) {
-        let key = (hit.indicator, Arc::clone(&hit.device_id));
+        let key = (hit.indicator, Arc::clone(&hit.event.device_id));
         let i = *self.alert_index.entry(key).or_insert_with(|| {
             self.alerts.push(Alert {
                 indicator: hit.indicator,
-                device_id: Arc::clone(&hit.device_id),
-                device_name: Arc::clone(&hit.device_name),
-                first_seen: (Arc::clone(&hit.timestamp), hit.time),
-                last_seen: (Arc::clone(&hit.timestamp), hit.time),
+                device_id: Arc::clone(&hit.event.device_id),
+                device_name: Arc::clone(&hit.event.device_name),
+                first_seen: (Arc::clone(&hit.event.timestamp), hit.event.time),
+                last_seen: (Arc::clone(&hit.event.timestamp), hit.event.time),
                 records: 0,
                 tables: BTreeSet::new(),
                 columns: BTreeSet::new(),
@@ -198,14 +198,14 @@ impl Book {
             self.alerts.len() - 1
         });
         let a = &mut self.alerts[i];
-        a.tables.insert(Arc::clone(&hit.table));
+        a.tables.insert(Arc::clone(&hit.event.table));
         a.columns.insert(hit.column);
-        if let Some(t) = hit.time {
+        if let Some(t) = hit.event.time {
             if a.first_seen.1.is_none_or(|f| t < f) {
-                a.first_seen = (Arc::clone(&hit.timestamp), Some(t));
+                a.first_seen = (Arc::clone(&hit.event.timestamp), Some(t));
             }
             if a.last_seen.1.is_none_or(|l| t > l) {
-                a.last_seen = (Arc::clone(&hit.timestamp), Some(t));
+                a.last_seen = (Arc::clone(&hit.event.timestamp), Some(t));
             }
         }
         if self.last_alert_record[i] != seq {
@@ -216,8 +216,8 @@ impl Book {
                     source: Arc::clone(&hit.source),
                     line: hit.line,
                     record: hit.record,
-                    report_id: hit.report_id.clone(),
-                    timestamp: Arc::clone(&hit.timestamp),
+                    report_id: hit.event.report_id.clone(),
+                    timestamp: Arc::clone(&hit.event.timestamp),
                 });
             }
         }
