@@ -371,7 +371,7 @@ impl<'a, S: Sink> Merger<'a, S> {
         }
         self.base_line += out.physical_lines;
         self.done += bytes;
-        self.sink.progress(self.done, self.total);
+        self.sink.progress(self.done, self.total, self.totals.records);
         Ok(())
     }
 

@@ -128,8 +128,9 @@ pub trait Sink {
         Ok(())
     }
 
-    /// Progress: input bytes read so far of `total` (0 when unknown).
-    fn progress(&mut self, _done: u64, _total: u64) {}
+    /// Progress: input bytes read so far of `total` (0 when unknown), and
+    /// records read so far.
+    fn progress(&mut self, _done: u64, _total: u64, _records: u64) {}
 }
 
 /// A sink that keeps everything, for tests and small runs.

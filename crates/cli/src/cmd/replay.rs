@@ -114,7 +114,7 @@ fn progress_bar(
         indicatif::ProgressBar::new(total)
     };
     let style = indicatif::ProgressStyle::with_template(
-        "{spinner} [{elapsed_precise}] {bar:30} {bytes}/{total_bytes} {bytes_per_sec} ETA {eta}",
+        "{spinner} [{elapsed_precise}] {bar:30} {bytes}/{total_bytes} {bytes_per_sec} ETA {eta}  {msg}",
     )
     .ok()?;
     bar.set_style(style);

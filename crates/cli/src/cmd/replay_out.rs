@@ -231,9 +231,14 @@ impl Sink for HitWriter<'_> {
         Ok(())
     }
 
-    fn progress(&mut self, done: u64, _total: u64) {
+    fn progress(&mut self, done: u64, _total: u64, records: u64) {
         if let Some(p) = &self.progress {
             p.set_position(done);
+            let secs = p.elapsed().as_secs_f64().max(1e-3);
+            p.set_message(format!(
+                "{records} records, {:.0}/s",
+                records as f64 / secs
+            ));
         }
     }
 }
