@@ -44,7 +44,7 @@ for set in "15k:$export_dir/indicators.csv" "1M:$DATA/indicators-1M/indicators.c
                 read -r mb el h < <(python3 -c 'import json,sys; t=json.load(open("/tmp/iocmatch-report.json"))["totals"]; print(round(t["mb_per_s"]), round(t["elapsed"],3), t["hits"])')
                 mbs+=("$mb"); secs+=("$el"); hits=$h
                 loads+=("$(python3 -c "print(round($end - $start - $el, 3))")")
-                rss+=("$(( $(cat /tmp/iocmatch-rss) / 1024 ))")
+                rss+=("$(( $(tail -n 1 /tmp/iocmatch-rss) / 1024 ))")
             done
             printf '%-4s %-7s %-10s %12s %12s %12s %14s %14s\n' "$name" "$threads" "$mode" \
                 "$(printf '%s\n' "${mbs[@]}" | median)" "$(printf '%s\n' "${secs[@]}" | median)" \

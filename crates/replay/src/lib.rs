@@ -56,4 +56,6 @@ pub mod time;
 pub use engine::{ReplayError, ReplayOptions, Replayer};
 pub use hit::{Collect, Event, Hit, RejectReason, Rejected, ReportId, Sink};
 pub use input::{Input, MmapChoice};
-pub use report::{Alert, Evidence, IndicatorStats, Report, Totals};
+pub use report::{
+    Alert, Evidence, IndicatorCounts, IndicatorStats, Report, Totals,
+};

@@ -124,11 +124,35 @@ pub struct Report {
     pub totals: Totals,
     /// Alerts, in the order their first record was read.
     pub alerts: Vec<Alert>,
-    /// Per indicator, by id (zero-hit indicators included).
-    pub indicators: Vec<IndicatorStats>,
+    /// Per indicator: see [`Report::stats`].
+    pub indicators: IndicatorCounts,
     /// Records per table.
     pub tables: BTreeMap<String, u64>,
 }
+
+/// Counts per indicator. Only indicators that hit have an entry, so a
+/// million-indicator set costs nothing here until it hits.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct IndicatorCounts {
+    /// The set's size.
+    pub len: usize,
+    /// The indicators that hit, by id.
+    pub hit: BTreeMap<IndicatorId, IndicatorStats>,
+}
+
+impl Report {
+    /// The counts of one indicator (zero for one that never hit).
+    pub fn stats(&self, id: IndicatorId) -> IndicatorStats {
+        self.indicators.hit.get(&id).cloned().unwrap_or_default()
+    }
+
+    /// How many indicators never hit.
+    pub fn never_hit(&self) -> usize {
+        self.indicators.len - self.indicators.hit.len()
+    }
+}
+
+type Devices = HashSet<Arc<str>, foldhash::fast::RandomState>;
 
 /// Accumulates alerts and per-indicator counts from hits in input order.
 pub(crate) struct Book {
@@ -136,8 +160,12 @@ pub(crate) struct Book {
     alerts: Vec<Alert>,
     alert_index:
         HashMap<(IndicatorId, Arc<str>), usize, foldhash::fast::RandomState>,
-    stats: Vec<IndicatorStats>,
-    devices: Vec<HashSet<Arc<str>, foldhash::fast::RandomState>>,
+    len: usize,
+    stats: HashMap<
+        IndicatorId,
+        (IndicatorStats, Devices),
+        foldhash::fast::RandomState,
+    >,
     /// The record each indicator and alert was last counted for.
     last_record: HashMap<IndicatorId, u64, foldhash::fast::RandomState>,
     last_alert_record: Vec<u64>,
@@ -149,8 +177,8 @@ impl Book {
             evidence_limit,
             alerts: Vec::new(),
             alert_index: HashMap::default(),
-            stats: vec![IndicatorStats::default(); set.len()],
-            devices: vec![HashSet::default(); set.len()],
+            len: set.len(),
+            stats: HashMap::default(),
             last_record: HashMap::default(),
             last_alert_record: Vec::new(),
         }
@@ -159,12 +187,12 @@ impl Book {
     /// Counts one hit of the record numbered `seq` (input order).
     pub fn add(&mut self, hit: &Hit, seq: u64) {
         let id = hit.indicator;
-        let s = &mut self.stats[id.index()];
+        let (s, devices) = self.stats.entry(id).or_default();
         s.hits += 1;
         if self.last_record.insert(id, seq) != Some(seq) {
             s.records += 1;
         }
-        if self.devices[id.index()].insert(Arc::clone(&hit.event.device_id)) {
+        if devices.insert(Arc::clone(&hit.event.device_id)) {
             s.devices += 1;
         }
         if let Some(t) = hit.event.time {
@@ -223,7 +251,8 @@ impl Book {
         }
     }
 
-    pub fn finish(self) -> (Vec<Alert>, Vec<IndicatorStats>) {
-        (self.alerts, self.stats)
+    pub fn finish(self) -> (Vec<Alert>, IndicatorCounts) {
+        let hit = self.stats.into_iter().map(|(id, (s, _))| (id, s)).collect();
+        (self.alerts, IndicatorCounts { len: self.len, hit })
     }
 }

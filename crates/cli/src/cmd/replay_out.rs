@@ -332,12 +332,71 @@ pub fn write_alerts(
     w.flush()
 }
 
-/// The run report as JSON.
-pub fn report_json(
-    set: &IndicatorSet,
-    r: &Report,
+/// The run report. Per-indicator entries are serialised as they are
+/// written, never collected: a million-indicator set must not need a
+/// million JSON objects in memory.
+#[derive(Serialize)]
+pub struct ReportOut<'a> {
+    totals: Value,
+    indicators: IndicatorsOut<'a>,
+    tables: &'a std::collections::BTreeMap<String, u64>,
+}
+
+struct IndicatorsOut<'a> {
+    set: &'a IndicatorSet,
+    report: &'a Report,
+}
+
+#[derive(Serialize)]
+struct IndicatorStatsOut<'a> {
+    id: usize,
+    #[serde(rename = "type")]
+    ty: &'static str,
+    value: &'a str,
+    action: &'static str,
+    hits: u64,
+    records: u64,
+    devices: u64,
+    first_seen: Option<std::sync::Arc<str>>,
+    last_seen: Option<std::sync::Arc<str>>,
+}
+
+impl Serialize for IndicatorsOut<'_> {
+    fn serialize<S: serde::Serializer>(
+        &self,
+        s: S,
+    ) -> Result<S::Ok, S::Error> {
+        s.collect_seq((0..self.report.indicators.len).map(|i| {
+            let id = IndicatorId(i as u32);
+            let ind = self.set.get(id);
+            let st = self
+                .report
+                .indicators
+                .hit
+                .get(&id)
+                .cloned()
+                .unwrap_or_default();
+            IndicatorStatsOut {
+                id: i,
+                ty: ind.indicator_type.as_str(),
+                value: &ind.value,
+                action: ind.action.as_str(),
+                hits: st.hits,
+                records: st.records,
+                devices: st.devices,
+                first_seen: st.first_seen.map(|f| f.0),
+                last_seen: st.last_seen.map(|l| l.0),
+            }
+        }))
+    }
+}
+
+/// The run report, ready to serialise.
+pub fn report_json<'a>(
+    set: &'a IndicatorSet,
+    r: &'a Report,
     indicator_rejections: usize,
-) -> Value {
+) -> ReportOut<'a> {
     let t = &r.totals;
     let by_reason: serde_json::Map<String, Value> = t
         .rejected
@@ -349,32 +408,18 @@ pub fn report_json(
         .iter()
         .map(|e| json!({"source": &*e.source, "line": e.line, "record": e.record, "reason": e.reason.as_str()}))
         .collect();
-    let indicators: Vec<Value> = r
-        .indicators
-        .iter()
-        .enumerate()
-        .map(|(i, s)| {
-            let ind = set.get(IndicatorId(i as u32));
-            json!({
-                "id": i, "type": ind.indicator_type.as_str(), "value": &*ind.value,
-                "action": ind.action.as_str(), "hits": s.hits, "records": s.records,
-                "devices": s.devices,
-                "first_seen": s.first_seen.as_ref().map(|f| &*f.0),
-                "last_seen": s.last_seen.as_ref().map(|l| &*l.0),
-            })
-        })
-        .collect();
-    json!({
-        "totals": {
-            "files": t.files, "bytes": t.bytes, "lines": t.lines, "records": t.records,
-            "event_hub_bodies": t.bodies, "filtered": t.filtered,
-            "rejected_lines": {"total": t.rejected_total(), "by_reason": by_reason, "examples": examples},
-            "rejected_indicators": indicator_rejections,
-            "duplicates": t.duplicates, "hits": t.hits, "effective_hits": t.effective_hits,
-            "alerts": t.alerts, "malformed_ips": t.malformed_ips, "malformed_hosts": t.malformed_hosts,
-            "elapsed": t.elapsed, "mb_per_s": t.mb_per_s(),
-        },
-        "indicators": indicators,
-        "tables": r.tables,
-    })
+    let totals = json!({
+        "files": t.files, "bytes": t.bytes, "lines": t.lines, "records": t.records,
+        "event_hub_bodies": t.bodies, "filtered": t.filtered,
+        "rejected_lines": {"total": t.rejected_total(), "by_reason": by_reason, "examples": examples},
+        "rejected_indicators": indicator_rejections,
+        "duplicates": t.duplicates, "hits": t.hits, "effective_hits": t.effective_hits,
+        "alerts": t.alerts, "malformed_ips": t.malformed_ips, "malformed_hosts": t.malformed_hosts,
+        "elapsed": t.elapsed, "mb_per_s": t.mb_per_s(),
+    });
+    ReportOut {
+        totals,
+        indicators: IndicatorsOut { set, report: r },
+        tables: &r.tables,
+    }
 }

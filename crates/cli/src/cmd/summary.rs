@@ -75,8 +75,12 @@ pub fn write(
     )?;
     write_alerts(out, set, r)?;
     write_top(out, set, r)?;
-    let never = r.indicators.iter().filter(|s| s.hits == 0).count();
-    writeln!(out, "  indicators never hit: {never} of {}", r.indicators.len())
+    writeln!(
+        out,
+        "  indicators never hit: {} of {}",
+        r.never_hit(),
+        r.indicators.len
+    )
 }
 
 fn write_alerts(
@@ -106,19 +110,14 @@ fn write_top(
     set: &IndicatorSet,
     r: &Report,
 ) -> io::Result<()> {
-    let mut top: Vec<(usize, u64)> = r
-        .indicators
-        .iter()
-        .enumerate()
-        .filter(|(_, s)| s.hits > 0)
-        .map(|(i, s)| (i, s.hits))
-        .collect();
+    let mut top: Vec<(IndicatorId, u64)> =
+        r.indicators.hit.iter().map(|(&id, s)| (id, s.hits)).collect();
     top.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
     if !top.is_empty() {
         writeln!(out, "  top indicators:")?;
         for (i, hits) in top.into_iter().take(TOP) {
-            let ind = set.get(IndicatorId(i as u32));
-            let s = &r.indicators[i];
+            let ind = set.get(i);
+            let s = &r.indicators.hit[&i];
             writeln!(
                 out,
                 "    {hits:>8} hits {:>6} devices  {} {} ({})",
