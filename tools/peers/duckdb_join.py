@@ -49,10 +49,8 @@ struct = ", ".join(f"{c} VARCHAR" for c in cols)
 start = time.time()
 con.execute(f"""
 CREATE TABLE ev AS
-SELECT row_number() OVER () AS rid, p.* FROM (
-  SELECT unnest(properties) FROM read_json('{events}', format='newline_delimited',
-    columns={{properties: 'STRUCT({struct})'}}, ignore_errors=true)
-) p""")
+SELECT unnest(properties) FROM read_json('{events}', format='newline_delimited',
+  columns={{properties: 'STRUCT({struct})'}}, ignore_errors=true)""")
 hash_hits = con.execute("""
 SELECT count(*) FROM (
   SELECT lower(x) AS v FROM ev, unnest([SHA1, SHA256, MD5, InitiatingProcessSHA1,
