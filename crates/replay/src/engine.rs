@@ -189,7 +189,8 @@ impl Run<'_> {
     }
 
     /// A stream (gzip, standard input, or a file not mapped): read in
-    /// whole-line chunks, a bounded batch at a time.
+    /// whole-line chunks, a bounded batch at a time. The next batch is
+    /// read (and decompressed) while the workers evaluate the current one.
     fn stream<S: Sink>(
         &self,
         input: &Input,
@@ -197,61 +198,87 @@ impl Run<'_> {
     ) -> Result<(), ReplayError<S::Error>> {
         let io_err =
             |error| ReplayError::Io { input: input.name.clone(), error };
-        let mut reader = input.reader().map_err(io_err)?;
-        let per_batch = self.threads * 2;
-        let mut carry: Vec<u8> = Vec::new();
-        let mut eof = false;
-        while !eof {
-            let mut chunks: Vec<Vec<u8>> = Vec::with_capacity(per_batch);
-            while chunks.len() < per_batch && !eof {
-                let mut buf = std::mem::take(&mut carry);
-                let want = buf.len() + self.chunk;
-                eof = fill(&mut reader, &mut buf, want).map_err(io_err)?;
-                if !eof {
-                    // Keep the partial last line for the next chunk; a
-                    // line longer than a chunk keeps growing until whole.
-                    match memchr::memrchr(b'\n', &buf) {
-                        Some(i) => carry = buf.split_off(i + 1),
-                        None => {
-                            carry = buf;
-                            continue;
-                        }
-                    }
-                }
-                if !buf.is_empty() {
-                    chunks.push(buf);
-                }
-            }
-            let views: Vec<&[u8]> = chunks.iter().map(Vec::as_slice).collect();
-            let outs = self.batch(&views);
+        let mut reader = Batches {
+            reader: input.reader().map_err(io_err)?,
+            carry: Vec::new(),
+            spare: Vec::new(),
+            eof: false,
+            chunk: self.chunk,
+            per_batch: self.threads * 2,
+        };
+        let mut next = reader.next_batch().map_err(io_err)?;
+        while !next.is_empty() {
+            let current = next;
+            let views: Vec<&[u8]> =
+                current.iter().map(Vec::as_slice).collect();
+            let (outs, read) = self.pool.install(|| {
+                rayon::join(|| self.batch(&views), || reader.next_batch())
+            });
             for (c, out) in views.iter().zip(outs) {
                 m.merge(c.len() as u64, out)?;
             }
+            reader.spare.extend(current);
+            next = read.map_err(io_err)?;
         }
         Ok(())
     }
 }
 
+/// Reads a stream as batches of chunks that end at a newline.
+struct Batches {
+    reader: Box<dyn Read + Send>,
+    /// The partial last line, carried into the next chunk.
+    carry: Vec<u8>,
+    /// Buffers of evaluated chunks, reused: fresh 4 MiB buffers would
+    /// cost a page fault and a zeroed page every 4 KiB.
+    spare: Vec<Vec<u8>>,
+    eof: bool,
+    chunk: usize,
+    per_batch: usize,
+}
+
+impl Batches {
+    /// The next batch; empty at the end of the input.
+    fn next_batch(&mut self) -> std::io::Result<Vec<Vec<u8>>> {
+        let mut chunks = Vec::with_capacity(self.per_batch);
+        while chunks.len() < self.per_batch && !self.eof {
+            let mut buf = self.spare.pop().unwrap_or_default();
+            buf.clear();
+            buf.append(&mut self.carry);
+            let want = buf.len() + self.chunk;
+            self.eof = fill(&mut self.reader, &mut buf, want)?;
+            if !self.eof {
+                // A line longer than a chunk keeps growing until whole.
+                match memchr::memrchr(b'\n', &buf) {
+                    Some(i) => {
+                        self.carry.extend_from_slice(&buf[i + 1..]);
+                        buf.truncate(i + 1);
+                    }
+                    None => {
+                        self.carry = buf;
+                        continue;
+                    }
+                }
+            }
+            if !buf.is_empty() {
+                chunks.push(buf);
+            }
+        }
+        Ok(chunks)
+    }
+}
+
 /// Reads until `buf` holds `want` bytes; true at the end of the input.
+/// `read_to_end` fills spare capacity without zeroing it first.
 fn fill(
     r: &mut dyn Read,
     buf: &mut Vec<u8>,
     want: usize,
 ) -> std::io::Result<bool> {
-    let mut n = buf.len();
-    buf.resize(want, 0);
-    while n < want {
-        match r.read(&mut buf[n..]) {
-            Ok(0) => {
-                buf.truncate(n);
-                return Ok(true);
-            }
-            Ok(k) => n += k,
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(e),
-        }
-    }
-    Ok(false)
+    let need = want.saturating_sub(buf.len());
+    buf.reserve(need);
+    let got = r.take(need as u64).read_to_end(buf)?;
+    Ok(got < need)
 }
 
 /// Cuts `bytes` into chunks of about `size` bytes that end at a newline.
