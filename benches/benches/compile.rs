@@ -1,8 +1,12 @@
 //! Load + compile of generated mixed sets: 15k (Defender's limit) and 1M
 //! (a large MISP feed).
 
-use criterion::{Criterion, criterion_group, criterion_main};
+use std::sync::Arc;
+
+use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
 use iocmatch_benches::{compile, csv};
+use iocmatch_core::IndicatorSet;
+use iocmatch_core::load::{Format, LoadOptions, load_bytes};
 
 fn bench(c: &mut Criterion) {
     let mut g = c.benchmark_group("load_and_compile");
@@ -10,6 +14,27 @@ fn bench(c: &mut Criterion) {
         let bytes = csv(n);
         g.sample_size(samples);
         g.bench_function(name, |b| b.iter(|| compile(&bytes)));
+    }
+    g.finish();
+    // The build alone, from indicators already loaded.
+    let mut g = c.benchmark_group("compile_only");
+    for (name, n, samples) in [("15k", 15_000, 30), ("1M", 1_000_000, 10)] {
+        let name_arc: Arc<str> = Arc::from("bench.csv");
+        let loaded = load_bytes(
+            &name_arc,
+            &csv(n),
+            Format::DefenderCsv,
+            &LoadOptions::default(),
+        )
+        .unwrap();
+        g.sample_size(samples);
+        g.bench_function(name, |b| {
+            b.iter_batched(
+                || loaded.indicators.clone(),
+                |v| IndicatorSet::new(v).unwrap(),
+                BatchSize::LargeInput,
+            )
+        });
     }
     g.finish();
 }

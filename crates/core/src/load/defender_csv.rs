@@ -79,6 +79,9 @@ pub(super) fn load(ctx: &mut Context<'_>, bytes: &[u8]) -> Result<(), String> {
             c.out
         })
         .collect();
+    // One allocation for all pieces: growing by doubling would hold up
+    // to twice the set for a moment.
+    ctx.out.indicators.reserve(outs.iter().map(|o| o.indicators.len()).sum());
     for o in outs {
         ctx.out.extend(o);
     }

@@ -237,7 +237,7 @@ enum Listed {
 /// Drops exact duplicates (type, value, action), keeping the first, and
 /// finds values listed with different actions, in one pass.
 fn dedupe(
-    indicators: Vec<Indicator>,
+    mut indicators: Vec<Indicator>,
 ) -> (Vec<Indicator>, Vec<Merged>, Vec<Conflict>) {
     let mut by_value: HashMap<
         (IndicatorType, &str),
@@ -297,10 +297,11 @@ fn dedupe(
             source: indicators[i].source.clone(),
         })
         .collect();
-    let out = indicators
-        .into_iter()
-        .zip(keep)
-        .filter_map(|(ind, k)| k.then_some(ind))
-        .collect();
-    (out, merged, conflicts)
+    // In place: a second vector would hold the whole set twice.
+    let mut at = 0;
+    indicators.retain(|_| {
+        at += 1;
+        keep[at - 1]
+    });
+    (indicators, merged, conflicts)
 }
