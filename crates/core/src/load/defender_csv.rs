@@ -96,9 +96,7 @@ fn rows(ctx: &mut Context<'_>, cols: &Columns, piece: &[u8], first_line: u64) {
         .has_headers(false)
         .from_reader(piece);
     let mut record = csv::StringRecord::new();
-    ctx.out
-        .indicators
-        .reserve(piece.iter().filter(|&&b| b == b'\n').count() + 1);
+    ctx.out.indicators.reserve(memchr::memchr_iter(b'\n', piece).count() + 1);
     loop {
         let line = first_line + rdr.position().line() - 1;
         match rdr.read_record(&mut record) {

@@ -377,13 +377,13 @@ fn split_rows(body: &[u8], first_line: u64) -> Vec<(u64, &[u8])> {
     let (mut start, mut line) = (0, first_line);
     while start < body.len() {
         let want = (start + target).min(body.len());
-        let end = match body[want..].iter().position(|&b| b == b'\n') {
+        let end = match memchr::memchr(b'\n', &body[want..]) {
             Some(i) => want + i + 1,
             None => body.len(),
         };
         let piece = &body[start..end];
         pieces.push((line, piece));
-        line += piece.iter().filter(|&&b| b == b'\n').count() as u64;
+        line += memchr::memchr_iter(b'\n', piece).count() as u64;
         start = end;
     }
     pieces
