@@ -40,6 +40,10 @@ pub struct IndicatorArgs {
     /// Action for formats that carry none (plain lists, MISP, STIX).
     #[arg(long, default_value = "Audit", value_name = "ACTION")]
     pub action: String,
+    /// Action for certificate thumbprints in those formats (Defender
+    /// accepts only Allowed and BlockAndRemediate on certificates).
+    #[arg(long, value_name = "ACTION")]
+    pub cert_action: Option<String>,
     /// Severity for formats that carry none.
     #[arg(long, value_name = "SEVERITY")]
     pub severity: Option<String>,

@@ -39,6 +39,13 @@ pub fn options(args: &IndicatorArgs) -> anyhow::Result<LoadOptions> {
         Some(t) => Some(t.parse().map_err(anyhow::Error::msg)?),
         None => None,
     };
+    if let Some(a) = &args.cert_action
+        && iocmatch_core::Action::parse_alias(a).is_none()
+    {
+        bail!(
+            "unknown --cert-action '{a}' (expected Allowed or BlockAndRemediate)"
+        );
+    }
     if iocmatch_core::Action::parse_alias(&args.action).is_none() {
         bail!(
             "unknown action '{}' (expected Allowed, Audit, Warn, Block or BlockAndRemediate)",
@@ -48,6 +55,7 @@ pub fn options(args: &IndicatorArgs) -> anyhow::Result<LoadOptions> {
     Ok(LoadOptions {
         format,
         default_action: args.action.clone(),
+        default_cert_action: args.cert_action.clone(),
         default_severity: severity,
         default_title: args.title.clone(),
         text_type,

@@ -163,3 +163,33 @@ fn bad_flags_are_clear_errors() {
         iocmatch(&[os("check"), os("--ioc-format"), os("xml"), f.as_os_str()]);
     assert!(stderr(&o).contains("unknown format 'xml'"), "{}", stderr(&o));
 }
+
+#[test]
+fn certificates_from_feeds_need_their_own_action() {
+    let f = indicators("misp-event.json");
+    let o = iocmatch(&[os("check"), f.as_os_str()]);
+    assert!(
+        stdout(&o).contains(
+            "hint: lists, MISP and STIX carry no action; --cert-action"
+        ),
+        "{}",
+        stdout(&o)
+    );
+    let o = iocmatch(&[
+        os("check"),
+        os("--json"),
+        os("--cert-action"),
+        os("BlockAndRemediate"),
+        f.as_os_str(),
+    ]);
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["by_type"]["CertificateThumbprint"], 1);
+    assert_eq!(v["by_action"]["BlockAndRemediate"], 1);
+    let o = iocmatch(&[
+        os("check"),
+        os("--cert-action"),
+        os("Nope"),
+        f.as_os_str(),
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+}

@@ -310,15 +310,25 @@ fn stix_patterns_supported_and_reported() {
             (16, "refuses action Audit on CertificateThumbprint"),
         ],
     );
-    let bar = LoadOptions {
-        default_action: "BlockAndRemediate".into(),
+    // Certificates get their own default action; the rest keep theirs.
+    let certs = LoadOptions {
+        default_cert_action: Some("BlockAndRemediate".into()),
         ..LoadOptions::default()
     };
-    let l = load_with("stix-bundle.json", &bar);
-    assert!(values(&l).contains(&(
-        IndicatorType::CertificateThumbprint,
-        "89abcdef0123456789abcdef0123456789abcdef"
-    )));
+    let l = load_with("stix-bundle.json", &certs);
+    let is_cert = |i: &&iocmatch_core::Indicator| {
+        i.indicator_type == IndicatorType::CertificateThumbprint
+    };
+    let cert = l.indicators.iter().find(is_cert).unwrap();
+    assert_eq!(&*cert.value, "89abcdef0123456789abcdef0123456789abcdef");
+    assert_eq!(cert.action, Action::BlockAndRemediate);
+    assert!(
+        l.indicators
+            .iter()
+            .filter(|i| !is_cert(i))
+            .all(|i| i.action == Action::Audit)
+    );
+    assert_eq!(l.rejected.len(), 2, "only the unsupported patterns remain");
 }
 
 #[test]

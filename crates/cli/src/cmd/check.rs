@@ -159,6 +159,15 @@ fn write_problems(
         for r in rejected.iter().take(SHOWN_REJECTIONS) {
             writeln!(out, "  {r}")?;
         }
+        let cert = rejected
+            .iter()
+            .any(|r| r.reason.contains("on CertificateThumbprint"));
+        if cert {
+            writeln!(
+                out,
+                "  hint: lists, MISP and STIX carry no action; --cert-action sets the one for certificates"
+            )?;
+        }
         if rejected.len() > SHOWN_REJECTIONS {
             writeln!(
                 out,

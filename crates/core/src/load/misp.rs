@@ -256,7 +256,7 @@ fn push_attribute(
         ctx.push(IndicatorDraft {
             indicator_type: TypeSpec::Known(ty),
             value: v.to_owned(),
-            action: Some(ctx.opts.default_action.clone()),
+            action: Some(ctx.default_action(Some(ty))),
             meta: Arc::clone(&meta),
             source: source.clone(),
         });

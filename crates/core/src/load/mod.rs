@@ -105,6 +105,10 @@ pub struct LoadOptions {
     pub format: Option<Format>,
     /// Action for formats that carry none (plain lists, MISP, STIX).
     pub default_action: String,
+    /// Action for certificate thumbprints in those formats: Defender
+    /// accepts only `Allowed` and `BlockAndRemediate` on certificates, so
+    /// one default rarely suits both. `None` uses `default_action`.
+    pub default_cert_action: Option<String>,
     /// Severity for formats that carry none.
     pub default_severity: Option<Severity>,
     /// Title for formats that carry none.
@@ -120,6 +124,7 @@ impl Default for LoadOptions {
         LoadOptions {
             format: None,
             default_action: "Audit".into(),
+            default_cert_action: None,
             default_severity: None,
             default_title: None,
             text_type: None,
@@ -294,6 +299,15 @@ impl<'o> Context<'o> {
             value: value.to_owned(),
             reason: reason.into(),
         });
+    }
+
+    /// The action for formats that carry none, by (known or guessed)
+    /// type.
+    fn default_action(&self, ty: Option<IndicatorType>) -> String {
+        match (&self.opts.default_cert_action, ty) {
+            (Some(a), Some(IndicatorType::CertificateThumbprint)) => a.clone(),
+            _ => self.opts.default_action.clone(),
+        }
     }
 
     /// Metadata defaults for formats that carry no alert fields.

@@ -89,7 +89,7 @@ fn object(ctx: &mut Context<'_>, raw: &RawValue, source: Source) {
         ctx.push(IndicatorDraft {
             indicator_type: TypeSpec::Known(ty),
             value,
-            action: Some(ctx.opts.default_action.clone()),
+            action: Some(ctx.default_action(Some(ty))),
             meta: meta.clone(),
             source: source.clone(),
         });

@@ -20,10 +20,14 @@ pub(super) fn load(ctx: &mut Context<'_>, bytes: &[u8]) -> Result<(), String> {
         if value.is_empty() || value.starts_with('#') {
             continue;
         }
+        let known = match &ty {
+            TypeSpec::Known(t) => Some(*t),
+            _ => crate::value::infer_type(&crate::value::refang(value)),
+        };
         ctx.push(IndicatorDraft {
             indicator_type: ty.clone(),
             value: value.to_owned(),
-            action: Some(ctx.opts.default_action.clone()),
+            action: Some(ctx.default_action(known)),
             meta: meta.clone(),
             source: Source::line(&ctx.file, i as u64 + 1),
         });
