@@ -179,7 +179,9 @@ impl Run<'_> {
         m: &mut Merger<'_, S>,
     ) -> Result<(), ReplayError<S::Error>> {
         let chunks = split(bytes, self.chunk);
-        for group in chunks.chunks(self.threads * 8) {
+        // Large batches: a mapped file costs no memory per chunk, and each
+        // batch ends with a barrier where a thread may idle.
+        for group in chunks.chunks(self.threads * 32) {
             let outs = self.batch(group);
             for (c, out) in group.iter().zip(outs) {
                 m.merge(c.len() as u64, out)?;
