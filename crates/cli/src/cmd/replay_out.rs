@@ -122,28 +122,32 @@ pub struct HitWriter<'s> {
     header_done: bool,
 }
 
-const HIT_COLUMNS: [&str; 20] = [
-    "source",
-    "line",
-    "record",
-    "table",
-    "timestamp",
-    "device_id",
-    "device_name",
-    "report_id",
-    "column",
-    "observed",
+/// The indicator columns hits and alerts share in CSV.
+const INDICATOR_COLUMNS: [&str; 6] = [
     "indicator_id",
     "indicator_type",
     "indicator_value",
     "action",
     "severity",
     "title",
-    "indicator_source",
-    "effective",
-    "suppressed_by",
-    "alert",
 ];
+
+fn indicator_cells(set: &IndicatorSet, id: IndicatorId) -> [String; 6] {
+    let i = set.get(id);
+    [
+        id.0.to_string(),
+        i.indicator_type.as_str().into(),
+        i.value.to_string(),
+        i.action.as_str().into(),
+        i.severity().as_str().into(),
+        i.meta.title().unwrap_or("").into(),
+    ]
+}
+
+/// A CSV header: leading columns, the indicator's, trailing columns.
+fn csv_header<'a>(lead: &[&'a str], tail: &[&'a str]) -> Vec<&'a str> {
+    lead.iter().chain(&INDICATOR_COLUMNS).chain(tail).copied().collect()
+}
 
 impl<'s> HitWriter<'s> {
     pub fn new(
@@ -194,34 +198,51 @@ impl Sink for HitWriter<'_> {
             OutputFormat::Csv => {
                 let mut c = csv::WriterBuilder::new().from_writer(&mut *w);
                 if !self.header_done {
-                    c.write_record(HIT_COLUMNS)?;
+                    c.write_record(csv_header(
+                        &[
+                            "source",
+                            "line",
+                            "record",
+                            "table",
+                            "timestamp",
+                            "device_id",
+                            "device_name",
+                            "report_id",
+                            "column",
+                            "observed",
+                        ],
+                        &[
+                            "indicator_source",
+                            "effective",
+                            "suppressed_by",
+                            "alert",
+                        ],
+                    ))?;
                     self.header_done = true;
                 }
-                let i = self.set.get(h.indicator);
-                c.write_record([
-                    &*h.source,
-                    &h.line.to_string(),
-                    &h.record.to_string(),
-                    &*h.event.table,
-                    &*h.event.timestamp,
-                    &*h.event.device_id,
-                    &*h.event.device_name,
-                    &report_id_text(&h.event.report_id),
-                    h.column,
-                    &*h.observed,
-                    &h.indicator.0.to_string(),
-                    i.indicator_type.as_str(),
-                    &*i.value,
-                    i.action.as_str(),
-                    i.severity().as_str(),
-                    i.meta.title.as_deref().unwrap_or(""),
-                    &i.source.to_string(),
-                    &h.effective.to_string(),
-                    &h.suppressed_by
+                let e = &h.event;
+                let lead = [
+                    h.source.to_string(),
+                    h.line.to_string(),
+                    h.record.to_string(),
+                    e.table.to_string(),
+                    e.timestamp.to_string(),
+                    e.device_id.to_string(),
+                    e.device_name.to_string(),
+                    report_id_text(&e.report_id),
+                    h.column.to_owned(),
+                    h.observed.to_string(),
+                ];
+                let tail = [
+                    self.set.get(h.indicator).source.to_string(),
+                    h.effective.to_string(),
+                    h.suppressed_by
                         .map(|s| s.0.to_string())
                         .unwrap_or_default(),
-                    &h.alert.to_string(),
-                ])?;
+                    h.alert.to_string(),
+                ];
+                let cells = indicator_cells(self.set, h.indicator);
+                c.write_record(lead.iter().chain(&cells).chain(&tail))?;
                 c.flush()
             }
         }
@@ -283,24 +304,20 @@ pub fn write_alerts(
         }
         OutputFormat::Csv => {
             let mut c = csv::WriterBuilder::new().from_writer(&mut *w);
-            c.write_record([
-                "indicator_id",
-                "indicator_type",
-                "indicator_value",
-                "action",
-                "severity",
-                "title",
-                "device_id",
-                "device_name",
-                "first_seen",
-                "last_seen",
-                "records",
-                "tables",
-                "columns",
-                "evidence",
-            ])?;
+            c.write_record(csv_header(
+                &[],
+                &[
+                    "device_id",
+                    "device_name",
+                    "first_seen",
+                    "last_seen",
+                    "records",
+                    "tables",
+                    "columns",
+                    "evidence",
+                ],
+            ))?;
             for a in alerts {
-                let i = set.get(a.indicator);
                 let tables: Vec<&str> =
                     a.tables.iter().map(|t| &**t).collect();
                 let cols: Vec<&str> = a.columns.iter().copied().collect();
@@ -309,22 +326,19 @@ pub fn write_alerts(
                     .iter()
                     .map(|e| format!("{}:{}", e.source, e.line))
                     .collect();
-                c.write_record([
-                    &a.indicator.0.to_string(),
-                    i.indicator_type.as_str(),
-                    &*i.value,
-                    i.action.as_str(),
-                    i.severity().as_str(),
-                    i.meta.title.as_deref().unwrap_or(""),
-                    &*a.device_id,
-                    &*a.device_name,
-                    &*a.first_seen.0,
-                    &*a.last_seen.0,
-                    &a.records.to_string(),
-                    &tables.join(";"),
-                    &cols.join(";"),
-                    &ev.join(";"),
-                ])?;
+                let tail = [
+                    a.device_id.to_string(),
+                    a.device_name.to_string(),
+                    a.first_seen.0.to_string(),
+                    a.last_seen.0.to_string(),
+                    a.records.to_string(),
+                    tables.join(";"),
+                    cols.join(";"),
+                    ev.join(";"),
+                ];
+                c.write_record(
+                    indicator_cells(set, a.indicator).iter().chain(&tail),
+                )?;
             }
             c.flush()?;
         }
