@@ -4,6 +4,7 @@
 //! [`IndicatorDraft::finish`], so the rules of the matching contract (§1)
 //! are written once.
 
+use std::borrow::Cow;
 use std::collections::HashSet;
 use std::fmt;
 use std::sync::Arc;
@@ -19,8 +20,9 @@ use crate::value;
 /// Raw alert metadata, before validation.
 #[derive(Clone, Debug, Default)]
 pub struct MetaDraft {
-    /// Severity name.
-    pub severity: Option<String>,
+    /// Severity name (a canonical one can be borrowed, saving a copy per
+    /// row).
+    pub severity: Option<Cow<'static, str>>,
     /// Explicit `generateAlert`.
     pub generate_alert: Option<bool>,
     /// Expiration time text (RFC 3339, or a bare date meaning midnight
@@ -53,9 +55,9 @@ impl MetaDraft {
     ///
     /// The reason when the severity or the expiration time is invalid.
     pub fn finish(self) -> Result<Meta, String> {
-        let severity = match non_empty(self.severity) {
-            Some(s) => Some(s.parse::<Severity>()?),
-            None => None,
+        let severity = match self.severity.as_deref().map(str::trim) {
+            Some(s) if !s.is_empty() => Some(s.parse::<Severity>()?),
+            _ => None,
         };
         let expiration = match non_empty(self.expiration) {
             Some(s) => Some(parse_time(&s)?),
@@ -151,8 +153,9 @@ pub struct IndicatorDraft {
     pub indicator_type: TypeSpec,
     /// The raw value (may be defanged).
     pub value: String,
-    /// The raw action; `None` is an error unless the loader has a default.
-    pub action: Option<String>,
+    /// The raw action; `None` is an error. A canonical name can be
+    /// borrowed, saving a copy per row.
+    pub action: Option<Cow<'static, str>>,
     /// Validated, shared metadata.
     pub meta: Arc<Meta>,
     /// Where the draft was read.
@@ -285,7 +288,7 @@ mod tests {
         IndicatorDraft {
             indicator_type: TypeSpec::Named(ty.into()),
             value: value.into(),
-            action: Some(action.into()),
+            action: Some(action.to_owned().into()),
             meta: Arc::new(Meta::default()),
             source: Source::line(&file, 7),
         }

@@ -18,7 +18,7 @@ fn indicator(ty: IndicatorType, value: &str, action: Action) -> Indicator {
     IndicatorDraft {
         indicator_type: TypeSpec::Known(ty),
         value: value.to_owned(),
-        action: Some(action.as_str().to_owned()),
+        action: Some(action.as_str().into()),
         meta: Arc::new(Meta::default()),
         source: Source::line(&file, 1),
     }

@@ -5,8 +5,11 @@
 //! MitreTechniques,GenerateAlert`. Columns are found by name (any case,
 //! any order), so hand-edited files with reordered columns still load.
 
+use std::borrow::Cow;
+
 use crate::draft::{IndicatorDraft, MetaDraft, TypeSpec};
 use crate::indicator::Source;
+use crate::indicator::{Action, IndicatorType, Severity};
 
 use rayon::prelude::*;
 
@@ -130,55 +133,87 @@ fn row(
     if rec.iter().all(|f| f.trim().is_empty()) {
         return;
     }
-    let get = |c: Option<usize>| c.and_then(|i| rec.get(i)).map(str::to_owned);
-    let value = get(cols.value).unwrap_or_default();
-    let generate_alert = match get(cols.generate_alert)
-        .as_deref()
-        .map(str::trim)
-    {
-        None | Some("") => None,
-        Some(v) => match v.to_ascii_lowercase().as_str() {
-            "true" | "1" | "yes" => Some(true),
-            "false" | "0" | "no" => Some(false),
-            _ => {
-                ctx.reject(
-                    source,
-                    &value,
-                    format!("GenerateAlert must be True or False, not '{v}'"),
-                );
-                return;
-            }
-        },
+    // Cells are borrowed; only what an indicator keeps is copied.
+    let cell = |c: Option<usize>| {
+        c.and_then(|i| rec.get(i)).map(str::trim).unwrap_or("")
+    };
+    let owned = |c: Option<usize>| {
+        Some(cell(c)).filter(|s| !s.is_empty()).map(str::to_owned)
+    };
+    let value =
+        rec.get(cols.value.unwrap_or(usize::MAX)).unwrap_or("").to_owned();
+    let generate_alert = match cell(cols.generate_alert) {
+        "" => None,
+        v if ["true", "1", "yes"]
+            .iter()
+            .any(|t| v.eq_ignore_ascii_case(t)) =>
+        {
+            Some(true)
+        }
+        v if ["false", "0", "no"]
+            .iter()
+            .any(|t| v.eq_ignore_ascii_case(t)) =>
+        {
+            Some(false)
+        }
+        v => {
+            let why =
+                format!("GenerateAlert must be True or False, not '{v}'");
+            return ctx.reject(source, &value, why);
+        }
     };
     let meta = MetaDraft {
-        severity: get(cols.severity),
+        severity: canonical(cell(cols.severity), |s| {
+            s.parse::<Severity>().ok().map(Severity::as_str)
+        }),
         generate_alert,
-        expiration: get(cols.expiration),
-        rbac_group_names: split_list(get(cols.rbac)),
-        title: get(cols.title),
-        description: get(cols.description),
-        recommended_actions: get(cols.recommended),
-        category: get(cols.category),
-        mitre_techniques: split_list(get(cols.mitre)),
-        application: get(cols.application),
-        external_id: get(cols.external_id),
-        educate_url: get(cols.educate_url),
+        expiration: owned(cols.expiration),
+        rbac_group_names: split_list(cell(cols.rbac)),
+        title: owned(cols.title),
+        description: owned(cols.description),
+        recommended_actions: owned(cols.recommended),
+        category: owned(cols.category),
+        mitre_techniques: split_list(cell(cols.mitre)),
+        application: owned(cols.application),
+        external_id: owned(cols.external_id),
+        educate_url: owned(cols.educate_url),
     };
     let meta = match meta.finish() {
         Ok(m) => ctx.interner.intern(m),
         Err(reason) => return ctx.reject(source, &value, reason),
     };
+    let ty = cell(cols.ty);
     ctx.push(IndicatorDraft {
-        indicator_type: TypeSpec::Named(get(cols.ty).unwrap_or_default()),
+        indicator_type: match ty.parse::<IndicatorType>() {
+            Ok(t) => TypeSpec::Known(t),
+            Err(_) => TypeSpec::Named(ty.to_owned()),
+        },
         value,
-        action: get(cols.action),
+        action: canonical(cell(cols.action), |a| {
+            Action::parse_alias(a).map(|(a, _)| a.as_str())
+        }),
         meta,
         source,
     });
 }
 
+/// A cell as its canonical `'static` name when it has one (no copy), as
+/// written otherwise (for the error message), `None` when empty.
+fn canonical(
+    cell: &str,
+    name: impl Fn(&str) -> Option<&'static str>,
+) -> Option<Cow<'static, str>> {
+    if cell.is_empty() {
+        return None;
+    }
+    Some(name(cell).map_or_else(|| Cow::Owned(cell.to_owned()), Cow::Borrowed))
+}
+
 /// Lists inside one CSV cell are comma-separated.
-fn split_list(cell: Option<String>) -> Vec<String> {
-    cell.map(|c| c.split(',').map(|s| s.trim().to_owned()).collect())
-        .unwrap_or_default()
+fn split_list(cell: &str) -> Vec<String> {
+    cell.split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_owned)
+        .collect()
 }

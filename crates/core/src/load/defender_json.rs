@@ -124,7 +124,7 @@ fn entity(
         }
     };
     let meta = MetaDraft {
-        severity: api.severity,
+        severity: api.severity.map(Into::into),
         generate_alert,
         expiration: api.expiration_time,
         rbac_group_names: api.rbac_group_names.unwrap_or_default(),
@@ -146,7 +146,7 @@ fn entity(
             api.indicator_type.unwrap_or_default(),
         ),
         value,
-        action: api.action,
+        action: api.action.map(Into::into),
         meta,
         source,
     });

@@ -88,7 +88,9 @@ fn mapping(misp_type: &str) -> Option<Mapping> {
 }
 
 /// MISP threat levels: 1 high, 2 medium, 3 low, 4 undefined.
-fn severity(level: Option<&serde_json::Value>) -> Option<String> {
+fn severity(
+    level: Option<&serde_json::Value>,
+) -> Option<std::borrow::Cow<'static, str>> {
     let n = match level? {
         serde_json::Value::Number(n) => n.as_u64()?,
         serde_json::Value::String(s) => s.trim().parse().ok()?,
@@ -256,7 +258,7 @@ fn push_attribute(
         ctx.push(IndicatorDraft {
             indicator_type: TypeSpec::Known(ty),
             value: v.to_owned(),
-            action: Some(ctx.default_action(Some(ty))),
+            action: Some(ctx.default_action(Some(ty)).into()),
             meta: Arc::clone(&meta),
             source: source.clone(),
         });

@@ -313,10 +313,7 @@ impl<'o> Context<'o> {
     /// Metadata defaults for formats that carry no alert fields.
     fn default_meta(&self) -> MetaDraft {
         MetaDraft {
-            severity: self
-                .opts
-                .default_severity
-                .map(|s| s.as_str().to_owned()),
+            severity: self.opts.default_severity.map(|s| s.as_str().into()),
             title: self.opts.default_title.clone(),
             ..MetaDraft::default()
         }

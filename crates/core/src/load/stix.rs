@@ -89,7 +89,7 @@ fn object(ctx: &mut Context<'_>, raw: &RawValue, source: Source) {
         ctx.push(IndicatorDraft {
             indicator_type: TypeSpec::Known(ty),
             value,
-            action: Some(ctx.default_action(Some(ty))),
+            action: Some(ctx.default_action(Some(ty)).into()),
             meta: meta.clone(),
             source: source.clone(),
         });

@@ -27,7 +27,7 @@ pub(super) fn load(ctx: &mut Context<'_>, bytes: &[u8]) -> Result<(), String> {
         ctx.push(IndicatorDraft {
             indicator_type: ty.clone(),
             value: value.to_owned(),
-            action: Some(ctx.default_action(known)),
+            action: Some(ctx.default_action(known).into()),
             meta: meta.clone(),
             source: Source::line(&ctx.file, i as u64 + 1),
         });
