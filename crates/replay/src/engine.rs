@@ -178,6 +178,7 @@ impl Run<'_> {
         bytes: &[u8],
         m: &mut Merger<'_, S>,
     ) -> Result<(), ReplayError<S::Error>> {
+        let bytes = strip_bom(bytes);
         let chunks = split(bytes, self.chunk);
         // Large batches: a mapped file costs no memory per chunk, and each
         // batch ends with a barrier where a thread may idle.
@@ -209,6 +210,11 @@ impl Run<'_> {
             per_batch: self.threads * 2,
         };
         let mut next = reader.next_batch().map_err(io_err)?;
+        if let Some(first) = next.first_mut()
+            && first.starts_with(BOM)
+        {
+            first.drain(..BOM.len());
+        }
         while !next.is_empty() {
             let current = next;
             let views: Vec<&[u8]> =
@@ -224,6 +230,14 @@ impl Run<'_> {
         }
         Ok(())
     }
+}
+
+/// A UTF-8 byte order mark: exports have none, but files saved by some
+/// Windows tools start with one, and it would spoil the first line.
+const BOM: &[u8] = b"\xEF\xBB\xBF";
+
+fn strip_bom(bytes: &[u8]) -> &[u8] {
+    bytes.strip_prefix(BOM).unwrap_or(bytes)
 }
 
 /// Reads a stream as batches of chunks that end at a newline.

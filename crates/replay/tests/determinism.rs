@@ -90,3 +90,34 @@ fn gzip_and_plain_give_the_same_hits() {
     assert_eq!(r1.totals.records, r2.totals.records);
     assert_eq!(r1.totals.rejected, r2.totals.rejected);
 }
+
+#[test]
+fn a_byte_order_mark_does_not_spoil_the_first_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let line = |id: u32| {
+        format!(
+            r#"{{"category":"AdvancedHunting-DeviceEvents","properties":{{"ReportId":{id},"RemoteUrl":"x.evil.com"}}}}"#
+        )
+    };
+    let path = dir.path().join("bom.json");
+    std::fs::write(&path, format!("\u{feff}{}\n{}\n", line(1), line(2)))
+        .unwrap();
+    let ioc = dir.path().join("iocs.txt");
+    std::fs::write(&ioc, "evil.com\n").unwrap();
+    let set = crate::common::load_set(&ioc);
+    for mmap in [MmapChoice::never(), unsafe { MmapChoice::auto() }] {
+        let (hits, report, _) = replay(
+            &set,
+            std::slice::from_ref(&path),
+            ReplayOptions { mmap, ..ReplayOptions::default() },
+        );
+        assert_eq!(
+            report.totals.rejected_total(),
+            0,
+            "{:?}",
+            report.totals.rejected
+        );
+        assert_eq!(report.totals.records, 2);
+        assert_eq!(hits.len(), 2);
+    }
+}
