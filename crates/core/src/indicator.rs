@@ -481,3 +481,58 @@ impl Indicator {
             || group.is_some_and(|g| groups.iter().any(|n| &**n == g))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn indicator(expiration: Option<&str>, groups: &[&str]) -> Indicator {
+        let file: Arc<str> = Arc::from("t");
+        Indicator {
+            indicator_type: IndicatorType::DomainName,
+            value: "evil.com".into(),
+            action: Action::Block,
+            meta: Arc::new(Meta {
+                expiration: expiration.map(|e| e.parse().unwrap()),
+                rbac_group_names: groups
+                    .iter()
+                    .map(|g| Box::from(*g))
+                    .collect(),
+                ..Meta::default()
+            }),
+            source: Source::line(&file, 1),
+        }
+    }
+
+    #[test]
+    fn expiry_is_exclusive_and_unknown_times_do_not_expire() {
+        let i = indicator(Some("2026-07-18T12:00:00Z"), &[]);
+        let t = |s: &str| Some(s.parse::<Timestamp>().unwrap());
+        assert!(i.applies(t("2026-07-18T11:59:59.999999999Z"), None));
+        assert!(!i.applies(t("2026-07-18T12:00:00Z"), None));
+        assert!(!i.applies(t("2027-01-01T00:00:00Z"), None));
+        assert!(
+            i.applies(None, None),
+            "a record without a readable time is not expired"
+        );
+    }
+
+    #[test]
+    fn scope_needs_a_listed_group() {
+        let i = indicator(None, &["Servers", "Finance"]);
+        assert!(i.applies(None, Some("Finance")));
+        assert!(
+            !i.applies(None, Some("finance")),
+            "group names compare exactly"
+        );
+        assert!(!i.applies(None, Some("Workstations")));
+        assert!(
+            !i.applies(None, None),
+            "a record without a group is out of scope"
+        );
+        assert!(
+            indicator(None, &[]).applies(None, None),
+            "no groups: every device"
+        );
+    }
+}
