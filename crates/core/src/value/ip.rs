@@ -42,14 +42,17 @@ impl Cidr {
         let addr: IpAddr =
             addr.parse().map_err(|_| "invalid network address")?;
         let prefix: u8 = len.parse().map_err(|_| "invalid prefix length")?;
-        let (addr, prefix) = match (addr, addr) {
-            (IpAddr::V6(v6), _) if v6.to_ipv4_mapped().is_some() => {
-                if !(96..=128).contains(&prefix) {
-                    return Err("prefix length out of range");
-                }
-                (IpAddr::V4(v6.to_ipv4_mapped().unwrap()), prefix - 96)
+        // An IPv4-mapped network (`::ffff:10.0.0.0/104`) is the IPv4 one.
+        let mapped = match addr {
+            IpAddr::V6(v6) => v6.to_ipv4_mapped(),
+            IpAddr::V4(_) => None,
+        };
+        let (addr, prefix) = match mapped {
+            Some(v4) if (96..=128).contains(&prefix) => {
+                (IpAddr::V4(v4), prefix - 96)
             }
-            _ => (addr, prefix),
+            Some(_) => return Err("prefix length out of range"),
+            None => (addr, prefix),
         };
         let cidr = Cidr { addr, prefix };
         if prefix > cidr.max_prefix() {
