@@ -185,9 +185,11 @@ impl Worker {
             &mut self.hits,
         );
         if !self.hits.is_empty() {
+            let time = ctx.time(p.timestamp.as_str());
             out.hits.push(hit_record(
                 table,
                 p,
+                time,
                 line,
                 record,
                 std::mem::take(&mut self.hits),
@@ -199,6 +201,7 @@ impl Worker {
 fn hit_record(
     table: &str,
     p: &Properties<'_>,
+    time: Option<Nanos>,
     line: u64,
     record: u32,
     hits: Vec<RecordHit>,
@@ -207,7 +210,7 @@ fn hit_record(
     let event = Event {
         table: table.into(),
         timestamp: ts.into(),
-        time: time::parse(ts),
+        time,
         device_id: p.device_id.to_text().into(),
         device_name: p.device_name.to_text().into(),
         report_id: match &p.report_id {

@@ -25,7 +25,8 @@ pub struct RecordHit {
 #[derive(Debug, Default)]
 pub struct Scratch {
     candidates: Vec<IndicatorId>,
-    file: Vec<(&'static str, IndicatorId)>,
+    /// Hash hits of one file: (column index, indicator).
+    file: Vec<(usize, IndicatorId)>,
 }
 
 /// What a record needs beyond its columns.
@@ -40,6 +41,11 @@ impl<'r> Context<'r> {
     /// A context for a record of `table`; `time` when already parsed.
     pub fn new(table: &'r str, time: Option<Option<Nanos>>) -> Self {
         Context { table, time }
+    }
+
+    /// The event time, parsing `timestamp` unless done already.
+    pub fn time(&mut self, timestamp: Option<&str>) -> Option<Nanos> {
+        *self.time.get_or_insert_with(|| timestamp.and_then(time::parse))
     }
 }
 
@@ -120,9 +126,7 @@ impl Eval<'_, '_, '_> {
         {
             return true;
         }
-        let ts = self.p.timestamp.as_str();
-        let time =
-            *self.ctx.time.get_or_insert_with(|| ts.and_then(time::parse));
+        let time = self.ctx.time(self.p.timestamp.as_str());
         let t = time.and_then(|n| jiff::Timestamp::from_nanosecond(n).ok());
         ind.applies(t, self.group)
     }
@@ -130,10 +134,10 @@ impl Eval<'_, '_, '_> {
     /// One file: the hashes of its columns are one observable.
     fn file(&mut self, cols: [(&'static str, HashKind, &Text<'_>); 3]) {
         self.scratch.file.clear();
-        for (col, kind, v) in cols {
+        for (at, (_, kind, v)) in cols.iter().enumerate() {
             let Some(s) = v.as_str() else { continue };
-            for &id in self.set.match_hash(kind, s.as_bytes()) {
-                self.scratch.file.push((col, id));
+            for &id in self.set.match_hash(*kind, s.as_bytes()) {
+                self.scratch.file.push((at, id));
             }
         }
         if self.scratch.file.is_empty() {
@@ -143,30 +147,17 @@ impl Eval<'_, '_, '_> {
         found.retain(|&(_, id)| self.applies(id));
         let ids: Vec<IndicatorId> = found.iter().map(|&(_, id)| id).collect();
         if let Some(eff) = self.set.effective(&ids) {
-            for &(col, id) in &found {
-                let observed = self.column_text(col);
+            for &(at, id) in &found {
+                let (column, _, v) = cols[at];
                 self.out.push(RecordHit {
-                    column: col,
-                    observed,
+                    column,
+                    observed: v.to_text().into(),
                     indicator: id,
                     effective: eff,
                 });
             }
         }
         self.scratch.file = found;
-    }
-
-    fn column_text(&self, col: &str) -> Box<str> {
-        let p = self.p;
-        let v = match col {
-            "SHA1" => &p.sha1,
-            "SHA256" => &p.sha256,
-            "MD5" => &p.md5,
-            "InitiatingProcessSHA1" => &p.initiating_sha1,
-            "InitiatingProcessSHA256" => &p.initiating_sha256,
-            _ => &p.initiating_md5,
-        };
-        v.to_text().into()
     }
 
     fn certificate(&mut self) {

@@ -152,7 +152,14 @@ impl Report {
     }
 }
 
-type Devices = HashSet<Arc<str>, foldhash::fast::RandomState>;
+/// One indicator's counts while the run is going.
+#[derive(Default)]
+struct Counting {
+    stats: IndicatorStats,
+    devices: HashSet<Arc<str>, foldhash::fast::RandomState>,
+    /// The record (input sequence number) last counted.
+    last_record: Option<u64>,
+}
 
 /// Accumulates alerts and per-indicator counts from hits in input order.
 pub(crate) struct Book {
@@ -161,13 +168,8 @@ pub(crate) struct Book {
     alert_index:
         HashMap<(IndicatorId, Arc<str>), usize, foldhash::fast::RandomState>,
     len: usize,
-    stats: HashMap<
-        IndicatorId,
-        (IndicatorStats, Devices),
-        foldhash::fast::RandomState,
-    >,
-    /// The record each indicator and alert was last counted for.
-    last_record: HashMap<IndicatorId, u64, foldhash::fast::RandomState>,
+    stats: HashMap<IndicatorId, Counting, foldhash::fast::RandomState>,
+    /// The record each alert was last counted for.
     last_alert_record: Vec<u64>,
 }
 
@@ -179,7 +181,6 @@ impl Book {
             alert_index: HashMap::default(),
             len: set.len(),
             stats: HashMap::default(),
-            last_record: HashMap::default(),
             last_alert_record: Vec::new(),
         }
     }
@@ -187,12 +188,14 @@ impl Book {
     /// Counts one hit of the record numbered `seq` (input order).
     pub fn add(&mut self, hit: &Hit, seq: u64) {
         let id = hit.indicator;
-        let (s, devices) = self.stats.entry(id).or_default();
+        let c = self.stats.entry(id).or_default();
+        let s = &mut c.stats;
         s.hits += 1;
-        if self.last_record.insert(id, seq) != Some(seq) {
+        // Several hits of one indicator in one record count one record.
+        if c.last_record.replace(seq) != Some(seq) {
             s.records += 1;
         }
-        if devices.insert(Arc::clone(&hit.event.device_id)) {
+        if c.devices.insert(Arc::clone(&hit.event.device_id)) {
             s.devices += 1;
         }
         if let Some(t) = hit.event.time {
@@ -252,7 +255,8 @@ impl Book {
     }
 
     pub fn finish(self) -> (Vec<Alert>, IndicatorCounts) {
-        let hit = self.stats.into_iter().map(|(id, (s, _))| (id, s)).collect();
+        let hit =
+            self.stats.into_iter().map(|(id, c)| (id, c.stats)).collect();
         (self.alerts, IndicatorCounts { len: self.len, hit })
     }
 }

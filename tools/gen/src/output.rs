@@ -357,14 +357,9 @@ fn damage(r: &mut Rng, buf: &mut Vec<u8>) {
     }
 }
 
-/// The path of the truth file; its `source` fields are relative to
-/// [`export_dir`].
-pub fn truth_path(out: &Path) -> PathBuf {
-    out.join("truth.jsonl")
-}
-
 /// Where the export itself goes: a folder of its own, so that replaying
-/// it does not read the indicator set and the truth beside it.
+/// it does not read the indicator set and `truth.jsonl` beside it (whose
+/// `source` fields are relative to this folder).
 pub fn export_dir(out: &Path) -> PathBuf {
     out.join("export")
 }
