@@ -199,6 +199,23 @@ fn filters_by_time_and_table() {
     assert_eq!(t["records"], 7, "{t}");
     assert_eq!(t["filtered"], 11, "{t}");
     assert_eq!(v["tables"]["DeviceNetworkEvents"], 6);
+
+    // 2019 names, any case, select the same tables.
+    let o = replay_in(
+        &case,
+        &[
+            os("-q"),
+            os("-i"),
+            os("indicators.csv"),
+            os("records"),
+            os("--report"),
+            os("-"),
+            os("--tables"),
+            os("networkcommunicationevents"),
+        ],
+    );
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["totals"]["records"], 12, "{}", v["totals"]);
 }
 
 #[test]

@@ -16,7 +16,8 @@ pub(crate) struct Filters {
     pub parser: Parser,
     pub from: Option<Nanos>,
     pub to: Option<Nanos>,
-    /// Table names to keep (any case); `None` keeps all.
+    /// Today's names of the tables to keep (compared in any case);
+    /// `None` keeps all.
     pub tables: Option<Vec<String>>,
 }
 

@@ -124,7 +124,9 @@ impl<'s> Replayer<'s> {
             parser: self.opts.parser,
             from: self.opts.from,
             to: self.opts.to,
-            tables: self.opts.tables.clone(),
+            tables: self.opts.tables.as_ref().map(|ts| {
+                ts.iter().map(|t| crate::table::user_name(t)).collect()
+            }),
         };
         let total: u64 = inputs.iter().filter_map(Input::size).sum();
         let mut m =

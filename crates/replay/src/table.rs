@@ -19,8 +19,50 @@ pub fn modern_name(table: &str) -> &str {
     }
 }
 
+/// Today's name for a table named by a user, in any case and by either
+/// its current or its 2019 name (`networkcommunicationevents` gives
+/// `DeviceNetworkEvents`). Unknown names come back as given.
+pub fn user_name(name: &str) -> String {
+    const LEGACY: [&str; 9] = [
+        "NetworkCommunicationEvents",
+        "ProcessCreationEvents",
+        "FileCreationEvents",
+        "ImageLoadEvents",
+        "MiscEvents",
+        "LogonEvents",
+        "RegistryEvents",
+        "MachineInfo",
+        "MachineNetworkInfo",
+    ];
+    let name = name.trim();
+    match LEGACY.iter().find(|l| l.eq_ignore_ascii_case(name)) {
+        Some(l) => modern_name(l).to_owned(),
+        None => name.to_owned(),
+    }
+}
+
 /// The table of a category, or `None` when it is not a streamed one.
 pub fn from_category(category: &str) -> Option<&str> {
     let t = category.strip_prefix(PREFIX)?;
     (!t.is_empty()).then(|| modern_name(t))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn user_names() {
+        assert_eq!(
+            user_name("networkcommunicationevents"),
+            "DeviceNetworkEvents"
+        );
+        assert_eq!(user_name(" MachineInfo"), "DeviceInfo");
+        assert_eq!(user_name("devicefileevents"), "devicefileevents");
+        assert_eq!(
+            from_category("AdvancedHunting-MiscEvents"),
+            Some("DeviceEvents")
+        );
+        assert_eq!(from_category("Other-X"), None);
+    }
 }
