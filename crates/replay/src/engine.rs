@@ -145,7 +145,7 @@ impl<'s> Replayer<'s> {
                 _ => None,
             };
             match map {
-                Some(map) => run.slice(&map, &mut m)?,
+                Some(map) => run.slice(&map, Some(&map), &mut m)?,
                 None => run.stream(input, &mut m)?,
             }
         }
@@ -163,11 +163,18 @@ struct Run<'a> {
 
 impl Run<'_> {
     /// Evaluates chunks in parallel; results come back in chunk order.
-    fn batch(&self, chunks: &[&[u8]]) -> Vec<ChunkOut> {
+    fn batch(
+        &self,
+        chunks: &[&[u8]],
+        map: Option<&memmap2::Mmap>,
+    ) -> Vec<ChunkOut> {
         self.pool.install(|| {
             chunks
                 .par_iter()
                 .map_init(Worker::default, |w, c| {
+                    if let Some(map) = map {
+                        crate::input::prefault(map, c);
+                    }
                     w.run(self.set, self.filters, c)
                 })
                 .collect()
@@ -178,6 +185,7 @@ impl Run<'_> {
     fn slice<S: Sink>(
         &self,
         bytes: &[u8],
+        map: Option<&memmap2::Mmap>,
         m: &mut Merger<'_, S>,
     ) -> Result<(), ReplayError<S::Error>> {
         let bytes = strip_bom(bytes);
@@ -185,7 +193,7 @@ impl Run<'_> {
         // Large batches: a mapped file costs no memory per chunk, and each
         // batch ends with a barrier where a thread may idle.
         for group in chunks.chunks(self.threads * 32) {
-            let outs = self.batch(group);
+            let outs = self.batch(group, map);
             for (c, out) in group.iter().zip(outs) {
                 m.merge(c.len() as u64, out)?;
             }
@@ -222,7 +230,10 @@ impl Run<'_> {
             let views: Vec<&[u8]> =
                 current.iter().map(Vec::as_slice).collect();
             let (outs, read) = self.pool.install(|| {
-                rayon::join(|| self.batch(&views), || reader.next_batch())
+                rayon::join(
+                    || self.batch(&views, None),
+                    || reader.next_batch(),
+                )
             });
             for (c, out) in views.iter().zip(outs) {
                 m.merge(c.len() as u64, out)?;

@@ -10,7 +10,9 @@
 //! path changes speed, never results; a property test holds it to that.
 
 use std::borrow::Cow;
+use std::cell::RefCell;
 
+use crate::quotes::Quotes;
 use crate::record::{Extra, Line, Properties, Text};
 
 /// Nesting deeper than this goes to the full parser.
@@ -18,60 +20,36 @@ const MAX_DEPTH: usize = 64;
 
 /// Reads one line, or `None` to ask for the full parser.
 pub fn scan(line: &[u8]) -> Option<Line<'_>> {
-    // Raw control bytes are invalid inside strings and, as white space,
-    // off the fast path anyway; this also rules out a stray newline.
-    if has_control_byte(line) {
-        return None;
+    thread_local! {
+        static QUOTES: RefCell<Quotes> = RefCell::default();
     }
-    let text = std::str::from_utf8(line).ok()?;
-    let mut s = Scanner { s: text, b: line, i: 0 };
+    QUOTES.with(|q| scan_with(&mut q.borrow_mut(), line))
+}
+
+fn scan_with<'a>(quotes: &mut Quotes, line: &'a [u8]) -> Option<Line<'a>> {
+    // Control bytes and bad escapes end the fast path here.
+    let verdict = quotes.index(line)?;
+    let text = if verdict.ascii {
+        // SAFETY: every byte is below 0x80, so this is valid UTF-8.
+        unsafe { std::str::from_utf8_unchecked(line) }
+    } else {
+        std::str::from_utf8(line).ok()?
+    };
+    let mut s = Scanner { s: text, b: line, i: 0, quotes };
     let l = s.top()?;
     (s.i == line.len()).then_some(l)
 }
 
-/// Any byte below 0x20. Written without an early exit per byte so the
-/// compiler vectorises the inner loop.
-fn has_control_byte(b: &[u8]) -> bool {
-    b.chunks(64).any(|c| c.iter().fold(false, |acc, &x| acc | (x < 0x20)))
-}
-
-const LO: u64 = 0x0101_0101_0101_0101;
-const HI: u64 = 0x8080_8080_8080_8080;
-
-/// The position of the first quote or backslash. Keys and most values
-/// are short, where eight bytes at a time (SWAR) beats a SIMD call's
-/// setup; past 32 bytes (paths, command lines) `memchr2` takes over.
-#[inline]
-fn find_quote_or_backslash(hay: &[u8]) -> Option<usize> {
-    let mut i = 0;
-    while i + 8 <= hay.len() && i < 32 {
-        let w = u64::from_le_bytes(hay[i..i + 8].try_into().expect("8 bytes"));
-        let m = zero_bytes(w ^ (LO * u64::from(b'"')))
-            | zero_bytes(w ^ (LO * u64::from(b'\\')));
-        if m != 0 {
-            // The lowest flag is always a true match.
-            return Some(i + (m.trailing_zeros() / 8) as usize);
-        }
-        i += 8;
-    }
-    memchr::memchr2(b'"', b'\\', &hay[i..]).map(|p| i + p)
-}
-
-/// High bit set in each byte of `w` that is zero (and possibly in bytes
-/// above a zero one, which callers ignore by taking the lowest).
-#[inline]
-fn zero_bytes(w: u64) -> u64 {
-    w.wrapping_sub(LO) & !w & HI
-}
-
-struct Scanner<'a> {
+struct Scanner<'a, 'q> {
     s: &'a str,
     b: &'a [u8],
     i: usize,
+    /// Where the line's strings end.
+    quotes: &'q Quotes,
 }
 
 /// A column replay reads: its slot, by bit.
-#[derive(Clone, Copy)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Col {
     Timestamp,
     DeviceId,
@@ -98,38 +76,68 @@ enum Col {
     AdditionalFields,
 }
 
-/// The column a key names, as the full parser maps it (2019 aliases
-/// included).
-fn column(key: &[u8]) -> Option<Col> {
-    Some(match key {
-        b"Timestamp" | b"EventTime" => Col::Timestamp,
-        b"DeviceId" | b"MachineId" => Col::DeviceId,
-        b"DeviceName" | b"ComputerName" => Col::DeviceName,
-        b"ReportId" => Col::ReportId,
-        b"MachineGroup" => Col::MachineGroup,
-        b"ActionType" => Col::ActionType,
-        b"SHA1" => Col::Sha1,
-        b"SHA256" => Col::Sha256,
-        b"MD5" => Col::Md5,
-        b"InitiatingProcessSHA1" => Col::ISha1,
-        b"InitiatingProcessSHA256" => Col::ISha256,
-        b"InitiatingProcessMD5" => Col::IMd5,
-        b"SignerHash" => Col::SignerHash,
-        b"RemoteIP" => Col::RemoteIp,
-        b"FileOriginIP" => Col::FileOriginIp,
-        b"RequestSourceIP" => Col::RequestSourceIp,
-        b"InitiatingProcessRemoteSessionIP" => Col::RemoteSessionIp,
-        b"PublicIP" => Col::PublicIp,
-        b"RemoteUrl" => Col::RemoteUrl,
-        b"FileOriginUrl" => Col::FileOriginUrl,
-        b"FileOriginReferrerUrl" => Col::FileOriginReferrerUrl,
-        b"Url" => Col::Url,
-        b"AdditionalFields" => Col::AdditionalFields,
-        _ => return None,
-    })
+/// The columns replay reads, by every name the full parser accepts
+/// (2019 aliases included).
+const COLUMNS: [(&[u8], Col); 26] = [
+    (b"Timestamp", Col::Timestamp),
+    (b"EventTime", Col::Timestamp),
+    (b"DeviceId", Col::DeviceId),
+    (b"MachineId", Col::DeviceId),
+    (b"DeviceName", Col::DeviceName),
+    (b"ComputerName", Col::DeviceName),
+    (b"ReportId", Col::ReportId),
+    (b"MachineGroup", Col::MachineGroup),
+    (b"ActionType", Col::ActionType),
+    (b"SHA1", Col::Sha1),
+    (b"SHA256", Col::Sha256),
+    (b"MD5", Col::Md5),
+    (b"InitiatingProcessSHA1", Col::ISha1),
+    (b"InitiatingProcessSHA256", Col::ISha256),
+    (b"InitiatingProcessMD5", Col::IMd5),
+    (b"SignerHash", Col::SignerHash),
+    (b"RemoteIP", Col::RemoteIp),
+    (b"FileOriginIP", Col::FileOriginIp),
+    (b"RequestSourceIP", Col::RequestSourceIp),
+    (b"InitiatingProcessRemoteSessionIP", Col::RemoteSessionIp),
+    (b"PublicIP", Col::PublicIp),
+    (b"RemoteUrl", Col::RemoteUrl),
+    (b"FileOriginUrl", Col::FileOriginUrl),
+    (b"FileOriginReferrerUrl", Col::FileOriginReferrerUrl),
+    (b"Url", Col::Url),
+    (b"AdditionalFields", Col::AdditionalFields),
+];
+
+/// A hash of a key that no two of [`COLUMNS`] share (the build fails
+/// otherwise), so a key is looked up with one probe and one comparison:
+/// records have ~45 keys and replay reads about half of them.
+const fn slot(key: &[u8]) -> usize {
+    if key.is_empty() {
+        return 0;
+    }
+    let (last, middle) = (key[key.len() - 1], key[key.len() / 2]);
+    (key.len() + last as usize * 5 + middle as usize) % 64
 }
 
-impl<'a> Scanner<'a> {
+const SLOTS: [u8; 64] = {
+    let mut slots = [u8::MAX; 64];
+    let mut i = 0;
+    while i < COLUMNS.len() {
+        let s = slot(COLUMNS[i].0);
+        assert!(slots[s] == u8::MAX, "two column names share a slot");
+        slots[s] = i as u8;
+        i += 1;
+    }
+    slots
+};
+
+/// The column a key names, if replay reads it.
+#[inline]
+fn column(key: &[u8]) -> Option<Col> {
+    let (name, col) = COLUMNS.get(usize::from(SLOTS[slot(key)]))?;
+    (*name == key).then_some(*col)
+}
+
+impl<'a> Scanner<'a, '_> {
     fn peek(&self) -> Option<u8> {
         self.b.get(self.i).copied()
     }
@@ -293,39 +301,13 @@ impl<'a> Scanner<'a> {
     }
 
     /// A string at `self.i` (the opening quote): the content's span and
-    /// whether it holds escapes. Escapes are checked, not decoded.
+    /// whether it holds escapes (already checked by [`Quotes::index`]).
+    #[inline]
     fn string(&mut self) -> Option<(usize, usize, bool)> {
         let start = self.i + 1;
-        let mut j = start;
-        let mut escaped = false;
-        loop {
-            let k = j + find_quote_or_backslash(&self.b[j..])?;
-            if self.b[k] == b'"' {
-                self.i = k + 1;
-                return Some((start, k, escaped));
-            }
-            escaped = true;
-            j = match *self.b.get(k + 1)? {
-                b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't' => {
-                    k + 2
-                }
-                b'u' => {
-                    let hex = self.b.get(k + 2..k + 6)?;
-                    if !hex.iter().all(u8::is_ascii_hexdigit) {
-                        return None;
-                    }
-                    // Surrogates: whether a pair is valid is the full
-                    // parser's call.
-                    if matches!(hex[0], b'd' | b'D')
-                        && matches!(hex[1], b'8'..=b'9' | b'a'..=b'f' | b'A'..=b'F')
-                    {
-                        return None;
-                    }
-                    k + 6
-                }
-                _ => return None,
-            };
-        }
+        let (end, escaped) = self.quotes.string_end(start)?;
+        self.i = end + 1;
+        Some((start, end, escaped))
     }
 
     fn literal(&mut self, word: &[u8]) -> Option<()> {
@@ -336,6 +318,27 @@ impl<'a> Scanner<'a> {
     /// A JSON number; integers that fit are kept, anything else is no
     /// value (as the full parser's visitor does with floats).
     fn number(&mut self) -> Option<Text<'a>> {
+        let start = self.i;
+        if !self.number_span()? {
+            return Some(Text::None);
+        }
+        let n = &self.s[start..self.i];
+        if let Some(neg) = n.strip_prefix('-') {
+            // "-0" is a float-like edge the full parser reads as 0.
+            let v: i64 = n.parse().ok()?;
+            return Some(if v == 0 && neg == "0" {
+                Text::U64(0)
+            } else {
+                Text::I64(v)
+            });
+        }
+        n.parse::<u64>().ok().map(Text::U64)
+    }
+
+    /// Checks a JSON number's grammar and moves past it; true when it is
+    /// an integer. Numbers with an exponent, or very long ones, go to the
+    /// full parser, which refuses those that overflow a float.
+    fn number_span(&mut self) -> Option<bool> {
         let start = self.i;
         self.eat(b'-');
         match self.peek()? {
@@ -350,27 +353,11 @@ impl<'a> Scanner<'a> {
             integer = false;
         }
         if matches!(self.peek(), Some(b'e' | b'E')) {
-            self.i += 1;
-            if matches!(self.peek(), Some(b'+' | b'-')) {
-                self.i += 1;
-            }
-            self.digits1()?;
-            integer = false;
+            // Whether an exponent overflows is the full parser's call.
+            return None;
         }
-        if !integer {
-            return Some(Text::None);
-        }
-        let n = &self.s[start..self.i];
-        if let Some(neg) = n.strip_prefix('-') {
-            // "-0" is a float-like edge the full parser reads as 0.
-            let v: i64 = n.parse().ok()?;
-            return Some(if v == 0 && neg == "0" {
-                Text::U64(0)
-            } else {
-                Text::I64(v)
-            });
-        }
-        n.parse::<u64>().ok().map(Text::U64)
+        // So is whether a long mantissa fits in a float.
+        (self.i - start <= 64).then_some(integer)
     }
 
     fn digits(&mut self) {
@@ -428,7 +415,10 @@ impl<'a> Scanner<'a> {
                     }
                 }
             }
-            _ => self.text().map(|_| ()),
+            b't' => self.literal(b"true"),
+            b'f' => self.literal(b"false"),
+            b'n' => self.literal(b"null"),
+            _ => self.number_span().map(|_| ()),
         }
     }
 }
@@ -438,32 +428,17 @@ mod tests {
     use super::*;
 
     #[test]
-    fn swar_finds_the_first_quote_or_backslash() {
-        for hay in [
-            &b"abcdefgh\"ijk"[..],
-            b"\\",
-            b"",
-            b"abc",
-            b"0123456789abcdef\\x\"",
-            b"\x01\x02\x22",
-        ] {
-            let want = hay.iter().position(|&b| b == b'"' || b == b'\\');
-            assert_eq!(find_quote_or_backslash(hay), want, "{hay:?}");
+    fn every_column_name_is_found_and_nothing_else() {
+        for (name, col) in COLUMNS {
+            assert_eq!(column(name), Some(col));
+            let mut longer = name.to_vec();
+            longer.push(b'x');
+            assert_eq!(column(&longer), None);
+            assert_eq!(column(&name[..name.len() - 1]), None);
         }
-        let mut v = vec![b'a'; 100];
-        for i in 0..100 {
-            v[i] = b'"';
-            assert_eq!(find_quote_or_backslash(&v), Some(i));
-            v[i] = 0x80 | (i as u8);
-            assert_eq!(find_quote_or_backslash(&v[..i + 1]), None);
+        for key in [&b""[..], b"FileName", b"sha1", b"InitiatingProcessSHA1 "]
+        {
+            assert_eq!(column(key), None);
         }
-    }
-
-    #[test]
-    fn control_bytes() {
-        let mut v = vec![b'a'; 200];
-        assert!(!has_control_byte(&v));
-        v[150] = b'\t';
-        assert!(has_control_byte(&v));
     }
 }

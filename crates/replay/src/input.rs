@@ -133,12 +133,29 @@ impl MmapChoice {
         }
         let file = File::open(path).ok()?;
         // SAFETY: the caller chose `auto`, accepting that the file must not
-        // change while mapped (see `MmapChoice::auto`). Populating faults
-        // the pages in bulk: far cheaper than a fault per page later.
-        let map = unsafe { memmap2::MmapOptions::new().populate().map(&file) }
-            .ok()?;
+        // change while mapped (see `MmapChoice::auto`). Pages are faulted
+        // in by the workers, a chunk at a time (see `prefault`).
+        let map = unsafe { memmap2::MmapOptions::new().map(&file) }.ok()?;
         #[cfg(unix)]
         let _ = map.advise(memmap2::Advice::Sequential);
         Some(map)
     }
+}
+
+/// Faults in the pages of `part` (a range of `map`) in one call: far
+/// cheaper than a fault per page, and done by the worker that is about
+/// to read them, so both threads share the work. Best effort: kernels
+/// older than 5.14 refuse the advice and pages fault in one by one.
+pub(crate) fn prefault(map: &memmap2::Mmap, part: &[u8]) {
+    #[cfg(target_os = "linux")]
+    {
+        const PAGE: usize = 4096;
+        let offset =
+            (part.as_ptr() as usize).saturating_sub(map.as_ptr() as usize);
+        let start = offset - offset % PAGE;
+        let len = (offset + part.len()).min(map.len()) - start;
+        let _ = map.advise_range(memmap2::Advice::PopulateRead, start, len);
+    }
+    #[cfg(not(target_os = "linux"))]
+    let _ = (map, part);
 }

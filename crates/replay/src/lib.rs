@@ -48,6 +48,7 @@ pub mod evaluate;
 pub mod fast;
 mod hit;
 pub mod input;
+mod quotes;
 pub mod record;
 mod report;
 pub mod table;
