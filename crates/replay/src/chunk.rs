@@ -7,7 +7,7 @@ use iocmatch_core::IndicatorSet;
 
 use crate::evaluate::{self, Context, Malformed, RecordHit, Scratch};
 use crate::hit::{Event, RejectReason, ReportId};
-use crate::record::{LineError, Parser, Properties, Text};
+use crate::record::{Line, LineError, Parser, Properties, Text};
 use crate::table;
 use crate::time::{self, Nanos};
 
@@ -89,8 +89,9 @@ impl Worker {
         n: u64,
         out: &mut ChunkOut,
     ) {
-        let parsed = match f.parser.parse(bytes) {
-            Ok(l) => l,
+        let mut parsed = Line::default();
+        match f.parser.parse_into(bytes, &mut parsed) {
+            Ok(()) => {}
             Err(LineError::Truncated) => {
                 return out.rejected.push((n, 0, RejectReason::Truncated));
             }

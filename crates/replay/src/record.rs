@@ -357,18 +357,38 @@ pub enum LineError {
 impl Parser {
     /// Parses one line (without its line ending).
     pub fn parse<'a>(self, bytes: &'a [u8]) -> Result<Line<'a>, LineError> {
+        let mut out = Line::default();
+        self.parse_into(bytes, &mut out).map(|()| out)
+    }
+
+    /// [`Parser::parse`] into a caller's `Line`, which the fast path
+    /// fills in place. After an error, `out` holds no useful value.
+    pub fn parse_into<'a>(
+        self,
+        bytes: &'a [u8],
+        out: &mut Line<'a>,
+    ) -> Result<(), LineError> {
+        if self == Parser::Fast {
+            if crate::fast::scan_into(bytes, out).is_some() {
+                return Ok(());
+            }
+            *out = Parser::Sonic.parse_owned(bytes)?;
+            return Ok(());
+        }
+        *out = self.parse_owned(bytes)?;
+        Ok(())
+    }
+
+    fn parse_owned<'a>(self, bytes: &'a [u8]) -> Result<Line<'a>, LineError> {
         match self {
-            Parser::Fast => match crate::fast::scan(bytes) {
-                Some(line) => Ok(line),
-                None => Parser::Sonic.parse(bytes),
-            },
-            Parser::Sonic => sonic_rs::from_slice(bytes).map_err(|e| {
-                if e.is_eof() {
-                    LineError::Truncated
-                } else {
-                    LineError::NotJson
-                }
-            }),
+            Parser::Fast | Parser::Sonic => sonic_rs::from_slice(bytes)
+                .map_err(|e| {
+                    if e.is_eof() {
+                        LineError::Truncated
+                    } else {
+                        LineError::NotJson
+                    }
+                }),
             Parser::Reference => serde_json::from_slice(bytes).map_err(|e| {
                 if e.is_eof() {
                     LineError::Truncated
