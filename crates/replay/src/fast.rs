@@ -146,7 +146,32 @@ const SLOTS: [u8; 64] = {
 #[inline]
 fn column(key: &[u8]) -> Option<Col> {
     let (name, col) = COLUMNS.get(usize::from(SLOTS[slot(key)]))?;
-    (*name == key).then_some(*col)
+    same_key(name, key).then_some(*col)
+}
+
+/// `a == b` for short keys without a call to `memcmp`: two overlapping
+/// loads from each end cover every byte.
+#[inline]
+fn same_key(a: &[u8], b: &[u8]) -> bool {
+    fn word<const N: usize>(s: &[u8], at: usize) -> [u8; N] {
+        s[at..at + N].try_into().expect("in bounds")
+    }
+    let n = a.len();
+    if n != b.len() {
+        return false;
+    }
+    match n {
+        0..8 => a == b,
+        8..=16 => {
+            word::<8>(a, 0) == word::<8>(b, 0)
+                && word::<8>(a, n - 8) == word::<8>(b, n - 8)
+        }
+        17..=32 => {
+            word::<16>(a, 0) == word::<16>(b, 0)
+                && word::<16>(a, n - 16) == word::<16>(b, n - 16)
+        }
+        _ => a == b,
+    }
 }
 
 impl<'a> Scanner<'a, '_> {
@@ -234,7 +259,6 @@ impl<'a> Scanner<'a, '_> {
             p.additional_fields = self.extra()?;
             return Some(());
         }
-        let v = self.text()?;
         let slot = match col {
             Col::Timestamp => &mut p.timestamp,
             Col::DeviceId => &mut p.device_id,
@@ -260,30 +284,40 @@ impl<'a> Scanner<'a, '_> {
             Col::Url => &mut p.url,
             Col::AdditionalFields => unreachable!("handled above"),
         };
-        *slot = v;
-        Some(())
+        // Written in place: returning the value through the stack cost
+        // a store-forwarding stall per column.
+        self.text_into(slot)
     }
 
     /// A scalar as [`Text`]: strings, integers; floats, booleans and
     /// `null` are no value. Nested values go to the full parser.
     fn text(&mut self) -> Option<Text<'a>> {
+        let mut t = Text::None;
+        self.text_into(&mut t)?;
+        Some(t)
+    }
+
+    /// [`Self::text`] into `slot`.
+    #[inline]
+    fn text_into(&mut self, slot: &mut Text<'a>) -> Option<()> {
         match self.peek()? {
             b'"' => {
                 let (start, end, escaped) = self.string()?;
-                if escaped {
+                *slot = if escaped {
                     let owned: String =
                         serde_json::from_str(&self.s[start - 1..=end]).ok()?;
-                    Some(Text::Str(Cow::Owned(owned)))
+                    Text::Str(Cow::Owned(owned))
                 } else {
-                    Some(Text::Str(Cow::Borrowed(&self.s[start..end])))
-                }
+                    Text::Str(Cow::Borrowed(&self.s[start..end]))
+                };
             }
-            b't' => self.literal(b"true").map(|()| Text::None),
-            b'f' => self.literal(b"false").map(|()| Text::None),
-            b'n' => self.literal(b"null").map(|()| Text::None),
-            b'-' | b'0'..=b'9' => self.number(),
-            _ => None,
+            b't' => self.literal(b"true")?,
+            b'f' => self.literal(b"false")?,
+            b'n' => self.literal(b"null")?,
+            b'-' | b'0'..=b'9' => *slot = self.number()?,
+            _ => return None,
         }
+        Some(())
     }
 
     /// `AdditionalFields`: kept escaped until a record needs it.
