@@ -49,13 +49,14 @@ pub struct MetaDraft {
 }
 
 impl MetaDraft {
-    /// Validates the metadata.
+    /// Validates the metadata; returns it with the title (trimmed, `None`
+    /// when empty), which indicators keep apart from [`Meta`].
     ///
     /// # Errors
     ///
     /// The reason when the severity or the expiration time is invalid.
-    pub fn finish(self) -> Result<Meta, String> {
-        let severity = match self.severity.as_deref().map(str::trim) {
+    pub fn finish(self) -> Result<(Meta, Option<String>), String> {
+        let severity = match self.severity.as_deref().map(value::trim) {
             Some(s) if !s.is_empty() => Some(s.parse::<Severity>()?),
             _ => None,
         };
@@ -67,11 +68,10 @@ impl MetaDraft {
             severity,
             generate_alert: self.generate_alert,
             expiration,
-            title: boxed(self.title),
             rbac_group_names: clean_list(self.rbac_group_names),
             details: None,
         };
-        Ok(meta.with_details(Details {
+        let details = Details {
             description: boxed(self.description),
             recommended_actions: boxed(self.recommended_actions),
             category: boxed(self.category),
@@ -79,14 +79,15 @@ impl MetaDraft {
             application: boxed(self.application),
             external_id: boxed(self.external_id),
             educate_url: boxed(self.educate_url),
-        }))
+        };
+        Ok((meta.with_details(details), non_empty(self.title)))
     }
 }
 
 /// Trimmed text, `None` when empty; no copy when nothing is trimmed.
 fn non_empty(s: Option<String>) -> Option<String> {
     let s = s?;
-    let t = s.trim();
+    let t = value::trim(&s);
     if t.is_empty() {
         None
     } else if t.len() == s.len() {
@@ -148,16 +149,19 @@ pub enum TypeSpec {
 
 /// One indicator as read, before validation.
 #[derive(Clone, Debug)]
-pub struct IndicatorDraft {
+pub struct IndicatorDraft<'a> {
     /// The type.
     pub indicator_type: TypeSpec,
-    /// The raw value (may be defanged).
-    pub value: String,
+    /// The raw value (may be defanged), borrowed from the input where the
+    /// loader can: only the normalised value is kept.
+    pub value: Cow<'a, str>,
     /// The raw action; `None` is an error. A canonical name can be
     /// borrowed, saving a copy per row.
     pub action: Option<Cow<'static, str>>,
     /// Validated, shared metadata.
     pub meta: Arc<Meta>,
+    /// The alert title.
+    pub title: Option<Arc<str>>,
     /// Where the draft was read.
     pub source: Source,
 }
@@ -179,7 +183,7 @@ impl fmt::Display for Rejection {
     }
 }
 
-impl IndicatorDraft {
+impl IndicatorDraft<'_> {
     /// Validates the draft: the type, the value in its normal form, the
     /// action (aliases accepted) and the action/type pair.
     ///
@@ -193,11 +197,12 @@ impl IndicatorDraft {
                 value: value.into_boxed_str(),
                 action,
                 meta: self.meta,
+                title: self.title,
                 source: self.source,
             }),
             Err(reason) => Err(Rejection {
                 source: self.source,
-                value: self.value,
+                value: self.value.into_owned(),
                 reason,
             }),
         }
@@ -211,7 +216,8 @@ impl IndicatorDraft {
                 .ok_or("cannot tell the type of this value (hash, IP, domain or URL)")?,
         };
         let value = value::normalize(ty, &self.value)?;
-        let raw_action = self.action.as_deref().map(str::trim).unwrap_or("");
+        let raw_action =
+            self.action.as_deref().map(value::trim).unwrap_or("");
         if raw_action.is_empty() {
             return Err("missing action".into());
         }
@@ -233,23 +239,51 @@ impl IndicatorDraft {
 }
 
 /// Shares identical metadata between indicators, so that a million
-/// indicators from one feed carry one copy of its title.
+/// indicators from one feed carry one copy of it, and a title repeated
+/// row after row (one MISP event) one copy of the title.
 ///
 /// Rows of one file often repeat the metadata of the row before, so that
-/// is checked first, for free. When nearly every row is unique (a title
-/// per indicator), hashing them all buys nothing, and the interner stops.
+/// is checked first, for free. When nearly every row is unique, hashing
+/// them all buys nothing, and the interner stops.
 #[derive(Debug, Default)]
 pub struct MetaInterner {
     seen: HashSet<Arc<Meta>, foldhash::fast::RandomState>,
     last: Option<Arc<Meta>>,
+    last_title: Option<Arc<str>>,
     lookups: u64,
     reused: u64,
 }
 
 /// After this many lookups, interning continues only if worth it.
-const INTERN_PROBATION: u64 = 4096;
+const INTERN_PROBATION: u64 = 512;
 
 impl MetaInterner {
+    /// Validates `draft` and returns shared copies of its metadata and
+    /// title.
+    ///
+    /// # Errors
+    ///
+    /// As [`MetaDraft::finish`].
+    pub fn finish(
+        &mut self,
+        draft: MetaDraft,
+    ) -> Result<(Arc<Meta>, Option<Arc<str>>), String> {
+        let (meta, title) = draft.finish()?;
+        Ok((self.intern(meta), title.map(|t| self.title(t))))
+    }
+
+    /// The title as an `Arc`, shared with the previous row's when equal.
+    fn title(&mut self, title: String) -> Arc<str> {
+        if let Some(last) = &self.last_title
+            && **last == *title
+        {
+            return Arc::clone(last);
+        }
+        let t: Arc<str> = Arc::from(title);
+        self.last_title = Some(Arc::clone(&t));
+        t
+    }
+
     /// Returns a shared copy of `meta`.
     pub fn intern(&mut self, meta: Meta) -> Arc<Meta> {
         if let Some(last) = &self.last
@@ -283,13 +317,14 @@ impl MetaInterner {
 mod tests {
     use super::*;
 
-    fn draft(ty: &str, value: &str, action: &str) -> IndicatorDraft {
+    fn draft<'a>(ty: &str, value: &'a str, action: &str) -> IndicatorDraft<'a> {
         let file: Arc<str> = Arc::from("t.csv");
         IndicatorDraft {
             indicator_type: TypeSpec::Named(ty.into()),
-            value: value.into(),
+            value: Cow::Borrowed(value),
             action: Some(action.to_owned().into()),
             meta: Arc::new(Meta::default()),
+            title: None,
             source: Source::line(&file, 7),
         }
     }

@@ -105,19 +105,27 @@ impl FromStr for IndicatorType {
     /// Accepts Defender's names case-insensitively, and the common
     /// shorthands of other tools (`sha256`, `ip`, `domain`, …).
     fn from_str(s: &str) -> Result<Self, String> {
-        let t = match s.trim().to_ascii_lowercase().as_str() {
-            "filemd5" | "md5" => IndicatorType::FileMd5,
-            "filesha1" | "sha1" => IndicatorType::FileSha1,
-            "filesha256" | "sha256" => IndicatorType::FileSha256,
-            "certificatethumbprint" | "certificate" | "cert" => {
-                IndicatorType::CertificateThumbprint
-            }
-            "ipaddress" | "ip" => IndicatorType::IpAddress,
-            "domainname" | "domain" => IndicatorType::DomainName,
-            "url" => IndicatorType::Url,
-            _ => return Err(format!("unknown indicator type '{s}'")),
-        };
-        Ok(t)
+        use IndicatorType as T;
+        lookup_name(
+            s,
+            &[
+                ("FileSha256", T::FileSha256),
+                ("FileSha1", T::FileSha1),
+                ("FileMd5", T::FileMd5),
+                ("IpAddress", T::IpAddress),
+                ("DomainName", T::DomainName),
+                ("Url", T::Url),
+                ("CertificateThumbprint", T::CertificateThumbprint),
+                ("sha256", T::FileSha256),
+                ("sha1", T::FileSha1),
+                ("md5", T::FileMd5),
+                ("ip", T::IpAddress),
+                ("domain", T::DomainName),
+                ("certificate", T::CertificateThumbprint),
+                ("cert", T::CertificateThumbprint),
+            ],
+        )
+        .ok_or_else(|| format!("unknown indicator type '{s}'"))
     }
 }
 
@@ -161,16 +169,19 @@ impl Action {
     /// case-insensitively. The second value is true when the alias implies
     /// an alert (`AlertAndBlock`).
     pub fn parse_alias(s: &str) -> Option<(Action, bool)> {
-        let a = match s.trim().to_ascii_lowercase().as_str() {
-            "allowed" | "allow" => (Action::Allowed, false),
-            "audit" | "alert" => (Action::Audit, false),
-            "warn" => (Action::Warn, false),
-            "block" => (Action::Block, false),
-            "alertandblock" => (Action::Block, true),
-            "blockandremediate" => (Action::BlockAndRemediate, false),
-            _ => return None,
-        };
-        Some(a)
+        lookup_name(
+            s,
+            &[
+                ("Audit", (Action::Audit, false)),
+                ("Block", (Action::Block, false)),
+                ("Allowed", (Action::Allowed, false)),
+                ("Warn", (Action::Warn, false)),
+                ("BlockAndRemediate", (Action::BlockAndRemediate, false)),
+                ("AlertAndBlock", (Action::Block, true)),
+                ("Alert", (Action::Audit, false)),
+                ("Allow", (Action::Allowed, false)),
+            ],
+        )
     }
 
     /// Whether Defender accepts this action on this indicator type.
@@ -234,15 +245,29 @@ impl FromStr for Severity {
     type Err = String;
 
     fn from_str(s: &str) -> Result<Self, String> {
-        let v = match s.trim().to_ascii_lowercase().as_str() {
-            "informational" | "info" => Severity::Informational,
-            "low" => Severity::Low,
-            "medium" => Severity::Medium,
-            "high" => Severity::High,
-            _ => return Err(format!("unknown severity '{s}'")),
-        };
-        Ok(v)
+        lookup_name(
+            s,
+            &[
+                ("High", Severity::High),
+                ("Medium", Severity::Medium),
+                ("Low", Severity::Low),
+                ("Informational", Severity::Informational),
+                ("Info", Severity::Informational),
+            ],
+        )
+        .ok_or_else(|| format!("unknown severity '{s}'"))
     }
+}
+
+/// The value named by `s` (trimmed, in any case) in `names`. Loaders call
+/// this for every row, so it compares in place instead of lowercasing a
+/// copy.
+fn lookup_name<T: Copy>(s: &str, names: &[(&str, T)]) -> Option<T> {
+    let s = crate::value::trim(s);
+    names
+        .iter()
+        .find(|(name, _)| name.eq_ignore_ascii_case(s))
+        .map(|&(_, v)| v)
 }
 
 /// Where an indicator came from: a file and a line, or a JSON path.
@@ -327,8 +352,6 @@ pub struct Meta {
     pub generate_alert: Option<bool>,
     /// No match at or after this instant.
     pub expiration: Option<Timestamp>,
-    /// Alert title.
-    pub title: Option<Box<str>>,
     /// Device groups in scope; empty means every device.
     pub rbac_group_names: Box<[Box<str>]>,
     /// The fields alerts rarely carry.
@@ -372,11 +395,6 @@ impl Meta {
         f: impl Fn(&Details) -> &Option<Box<str>>,
     ) -> Option<&str> {
         self.details.as_deref().and_then(|d| f(d).as_deref())
-    }
-
-    /// The title.
-    pub fn title(&self) -> Option<&str> {
-        self.title.as_deref()
     }
 
     /// The description.
@@ -436,11 +454,21 @@ pub struct Indicator {
     pub action: Action,
     /// Alert metadata, shared between indicators that have the same.
     pub meta: Arc<Meta>,
+    /// Alert title. Kept apart from [`Meta`] because it is often unique
+    /// per indicator (a CSV with a title per row) while the rest of the
+    /// metadata repeats: with the title inside, every such row paid for
+    /// its own `Meta`. Shared where the source shares it (a MISP event).
+    pub title: Option<Arc<str>>,
     /// Where it came from.
     pub source: Source,
 }
 
 impl Indicator {
+    /// The alert title.
+    pub fn title(&self) -> Option<&str> {
+        self.title.as_deref()
+    }
+
     /// Whether an effective hit of this indicator raises an alert.
     pub fn alerts(&self) -> bool {
         self.action != Action::Allowed
@@ -500,6 +528,7 @@ mod tests {
                     .collect(),
                 ..Meta::default()
             }),
+            title: None,
             source: Source::line(&file, 1),
         }
     }

@@ -173,7 +173,7 @@ fn plain_lists_take_defaults_from_options() {
     let l = load_with("defanged.txt", &opts);
     let i = &l.indicators[0];
     assert_eq!(i.action, Action::Block);
-    assert_eq!(i.meta.title(), Some("From a report"));
+    assert_eq!(i.title(), Some("From a report"));
     assert!(
         std::sync::Arc::ptr_eq(&l.indicators[0].meta, &l.indicators[8].meta),
         "metadata is shared"
@@ -236,7 +236,7 @@ fn misp_event_maps_types_and_to_ids() {
         ]
     );
     let i = &l.indicators[0];
-    assert_eq!(i.meta.title(), Some("Campaign X: loader and C2"));
+    assert_eq!(i.title(), Some("Campaign X: loader and C2"));
     assert_eq!(i.meta.severity, Some(Severity::High));
     assert_eq!(i.meta.description(), Some("loader"));
     assert_eq!(l.skipped.values().sum::<u64>(), 2);
@@ -296,7 +296,7 @@ fn stix_patterns_supported_and_reported() {
             (IndicatorType::Url, "https://c2.stealer.example/api"),
         ]
     );
-    assert_eq!(l.indicators[0].meta.title(), Some("Stealer hash"));
+    assert_eq!(l.indicators[0].title(), Some("Stealer hash"));
     assert_eq!(
         l.indicators[0].meta.expiration.unwrap().to_string(),
         "2027-01-01T00:00:00Z"

@@ -17,9 +17,10 @@ fn indicator(ty: IndicatorType, value: &str, action: Action) -> Indicator {
     let file: Arc<str> = Arc::from("prop");
     IndicatorDraft {
         indicator_type: TypeSpec::Known(ty),
-        value: value.to_owned(),
+        value: value.into(),
         action: Some(action.as_str().into()),
         meta: Arc::new(Meta::default()),
+        title: None,
         source: Source::line(&file, 1),
     }
     .finish()

@@ -51,7 +51,7 @@ fn indicator_out(set: &IndicatorSet, id: IndicatorId) -> IndicatorOut<'_> {
         value: &i.value,
         action: i.action.as_str(),
         severity: i.severity().as_str(),
-        title: i.meta.title.as_deref(),
+        title: i.title(),
         source: i.source.to_string(),
     }
 }
@@ -140,7 +140,7 @@ fn indicator_cells(set: &IndicatorSet, id: IndicatorId) -> [String; 6] {
         i.value.to_string(),
         i.action.as_str().into(),
         i.severity().as_str().into(),
-        i.meta.title().unwrap_or("").into(),
+        i.title().unwrap_or("").into(),
     ]
 }
 

@@ -10,6 +10,7 @@ use std::borrow::Cow;
 use crate::draft::{IndicatorDraft, MetaDraft, TypeSpec};
 use crate::indicator::Source;
 use crate::indicator::{Action, IndicatorType, Severity};
+use crate::value;
 
 use rayon::prelude::*;
 
@@ -82,11 +83,17 @@ pub(super) fn load(ctx: &mut Context<'_>, bytes: &[u8]) -> Result<(), String> {
             c.out
         })
         .collect();
-    // One allocation for all pieces: growing by doubling would hold up
-    // to twice the set for a moment.
-    ctx.out.indicators.reserve(outs.iter().map(|o| o.indicators.len()).sum());
+    // Into the first piece, grown once to the total: a large vector grows
+    // by remapping its pages, not copying them, and each later piece is
+    // freed as soon as it is moved, so the set is never held twice.
+    let total = outs.iter().map(|o| o.indicators.len()).sum::<usize>();
     for o in outs {
-        ctx.out.extend(o);
+        if ctx.out.indicators.is_empty() {
+            ctx.out.extend(o);
+            ctx.out.indicators.reserve_exact(total - ctx.out.indicators.len());
+        } else {
+            ctx.out.extend(o);
+        }
     }
     Ok(())
 }
@@ -135,13 +142,12 @@ fn row(
     }
     // Cells are borrowed; only what an indicator keeps is copied.
     let cell = |c: Option<usize>| {
-        c.and_then(|i| rec.get(i)).map(str::trim).unwrap_or("")
+        c.and_then(|i| rec.get(i)).map(value::trim).unwrap_or("")
     };
     let owned = |c: Option<usize>| {
         Some(cell(c)).filter(|s| !s.is_empty()).map(str::to_owned)
     };
-    let value =
-        rec.get(cols.value.unwrap_or(usize::MAX)).unwrap_or("").to_owned();
+    let value = rec.get(cols.value.unwrap_or(usize::MAX)).unwrap_or("");
     let generate_alert = match cell(cols.generate_alert) {
         "" => None,
         v if ["true", "1", "yes"]
@@ -159,7 +165,7 @@ fn row(
         v => {
             let why =
                 format!("GenerateAlert must be True or False, not '{v}'");
-            return ctx.reject(source, &value, why);
+            return ctx.reject(source, value, why);
         }
     };
     let meta = MetaDraft {
@@ -178,9 +184,9 @@ fn row(
         external_id: owned(cols.external_id),
         educate_url: owned(cols.educate_url),
     };
-    let meta = match meta.finish() {
-        Ok(m) => ctx.interner.intern(m),
-        Err(reason) => return ctx.reject(source, &value, reason),
+    let (meta, title) = match ctx.interner.finish(meta) {
+        Ok(m) => m,
+        Err(reason) => return ctx.reject(source, value, reason),
     };
     let ty = cell(cols.ty);
     ctx.push(IndicatorDraft {
@@ -188,11 +194,12 @@ fn row(
             Ok(t) => TypeSpec::Known(t),
             Err(_) => TypeSpec::Named(ty.to_owned()),
         },
-        value,
+        value: value.into(),
         action: canonical(cell(cols.action), |a| {
             Action::parse_alias(a).map(|(a, _)| a.as_str())
         }),
         meta,
+        title,
         source,
     });
 }
@@ -212,7 +219,7 @@ fn canonical(
 /// Lists inside one CSV cell are comma-separated.
 fn split_list(cell: &str) -> Vec<String> {
     cell.split(',')
-        .map(str::trim)
+        .map(value::trim)
         .filter(|s| !s.is_empty())
         .map(str::to_owned)
         .collect()

@@ -137,17 +137,18 @@ fn entity(
         external_id: api.external_id,
         educate_url: api.educate_url,
     };
-    let meta = match meta.finish() {
-        Ok(m) => ctx.interner.intern(m),
+    let (meta, title) = match ctx.interner.finish(meta) {
+        Ok(m) => m,
         Err(reason) => return ctx.reject(source, &value, reason),
     };
     ctx.push(IndicatorDraft {
         indicator_type: TypeSpec::Named(
             api.indicator_type.unwrap_or_default(),
         ),
-        value,
+        value: value.into(),
         action: api.action.map(Into::into),
         meta,
+        title,
         source,
     });
 }

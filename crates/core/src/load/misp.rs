@@ -219,8 +219,8 @@ fn push_attribute(
             "MISP type '{misp_type}' has no Defender indicator type"
         ));
     };
-    let meta = match meta.finish() {
-        Ok(m) => ctx.interner.intern(m),
+    let (meta, title) = match ctx.interner.finish(meta) {
+        Ok(m) => m,
         Err(reason) => return ctx.reject(source, value, reason),
     };
     let (first, second) = match value.split_once('|') {
@@ -257,9 +257,10 @@ fn push_attribute(
     for (ty, v) in parts {
         ctx.push(IndicatorDraft {
             indicator_type: TypeSpec::Known(ty),
-            value: v.to_owned(),
+            value: v.into(),
             action: Some(ctx.default_action(Some(ty)).into()),
             meta: Arc::clone(&meta),
+            title: title.clone(),
             source: source.clone(),
         });
     }

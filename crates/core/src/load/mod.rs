@@ -152,7 +152,12 @@ impl Loaded {
 
     /// Appends another file's result.
     pub fn extend(&mut self, other: Loaded) {
-        self.indicators.extend(other.indicators);
+        if self.indicators.is_empty() {
+            // Taken, not copied: a copy would hold the set twice.
+            self.indicators = other.indicators;
+        } else {
+            self.indicators.extend(other.indicators);
+        }
         self.rejected.extend(other.rejected);
         for (k, v) in other.skipped {
             *self.skipped.entry(k).or_default() += v;
@@ -281,7 +286,7 @@ impl<'o> Context<'o> {
     }
 
     /// Validates a draft and files it as loaded or rejected.
-    fn push(&mut self, draft: IndicatorDraft) {
+    fn push(&mut self, draft: IndicatorDraft<'_>) {
         match draft.finish() {
             Ok(i) => self.out.indicators.push(i),
             Err(r) => self.out.rejected.push(r),

@@ -9,7 +9,7 @@
 use serde::Deserialize;
 use serde_json::value::RawValue;
 
-use crate::draft::{IndicatorDraft, MetaDraft, TypeSpec};
+use crate::draft::{IndicatorDraft, TypeSpec};
 use crate::indicator::{IndicatorType, Source};
 
 use super::{Context, LineCounter};
@@ -81,16 +81,17 @@ fn object(ctx: &mut Context<'_>, raw: &RawValue, source: Source) {
     meta.description = obj.description;
     meta.expiration = obj.valid_until;
     meta.external_id = obj.id;
-    let meta = match MetaDraft::finish(meta) {
-        Ok(m) => ctx.interner.intern(m),
+    let (meta, title) = match ctx.interner.finish(meta) {
+        Ok(m) => m,
         Err(reason) => return ctx.reject(source, &pattern, reason),
     };
     for (ty, value) in comparisons {
         ctx.push(IndicatorDraft {
             indicator_type: TypeSpec::Known(ty),
-            value,
+            value: value.into(),
             action: Some(ctx.default_action(Some(ty)).into()),
             meta: meta.clone(),
+            title: title.clone(),
             source: source.clone(),
         });
     }

@@ -8,8 +8,7 @@ use super::Context;
 pub(super) fn load(ctx: &mut Context<'_>, bytes: &[u8]) -> Result<(), String> {
     let text = std::str::from_utf8(bytes)
         .map_err(|e| format!("not UTF-8 text: {e}"))?;
-    let meta = ctx.default_meta().finish()?;
-    let meta = ctx.interner.intern(meta);
+    let (meta, title) = ctx.interner.finish(ctx.default_meta())?;
     let ty = match ctx.opts.text_type {
         Some(t) => TypeSpec::Known(t),
         None => TypeSpec::Infer,
@@ -26,9 +25,10 @@ pub(super) fn load(ctx: &mut Context<'_>, bytes: &[u8]) -> Result<(), String> {
         };
         ctx.push(IndicatorDraft {
             indicator_type: ty.clone(),
-            value: value.to_owned(),
+            value: value.into(),
             action: Some(ctx.default_action(known).into()),
             meta: meta.clone(),
+            title: title.clone(),
             source: Source::line(&ctx.file, i as u64 + 1),
         });
     }

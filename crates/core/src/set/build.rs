@@ -1,8 +1,10 @@
 //! Compiling indicators into an [`IndicatorSet`].
 
 use std::collections::HashMap;
-use std::collections::hash_map::Entry;
 use std::fmt;
+use std::hash::BuildHasher;
+
+use hashbrown::HashTable;
 use std::net::IpAddr;
 
 use super::{
@@ -13,6 +15,9 @@ use crate::indicator::{
     Action, Indicator, IndicatorId, IndicatorType, Source,
 };
 use crate::value::{hex, ip::Cidr, url::Url};
+
+/// Ids must stay below the flag bit of the keyed tables.
+const MAX_INDICATORS: usize = super::ids::MANY as usize;
 
 /// An exact duplicate (same type, value and action) merged into the
 /// indicator listed first.
@@ -67,7 +72,7 @@ impl fmt::Display for BuildError {
                 write!(
                     f,
                     "{n} indicators is more than a set can hold ({})",
-                    u32::MAX
+                    MAX_INDICATORS - 1
                 )
             }
             BuildErrorKind::BadValue { source, value } => write!(
@@ -103,13 +108,13 @@ impl IndicatorSetBuilder {
     ///
     /// # Errors
     ///
-    /// When there are more than `u32::MAX` indicators, or a value is not
+    /// When there are more than 2^31 - 1 indicators, or a value is not
     /// in the normal form the loaders produce.
     pub fn build(
         &self,
         indicators: Vec<Indicator>,
     ) -> Result<IndicatorSet, BuildError> {
-        if indicators.len() >= u32::MAX as usize {
+        if indicators.len() >= MAX_INDICATORS {
             return Err(BuildError {
                 kind: BuildErrorKind::TooMany(indicators.len()),
             });
@@ -228,72 +233,76 @@ impl IndicatorSet {
     }
 }
 
-/// The actions (and new ids) under which one value was listed.
-enum Listed {
-    Once(Action, u32),
-    More(Vec<(Action, u32)>),
-}
-
 /// Drops exact duplicates (type, value, action), keeping the first, and
 /// finds values listed with different actions, in one pass.
+///
+/// The table holds only the position of each value's first listing (4
+/// bytes a slot, the value itself is read from `indicators`): at a
+/// million indicators a map keyed by the values took ~80 MB, the
+/// largest thing alive while the set was built.
 fn dedupe(
     mut indicators: Vec<Indicator>,
 ) -> (Vec<Indicator>, Vec<Merged>, Vec<Conflict>) {
-    let mut by_value: HashMap<
-        (IndicatorType, &str),
-        Listed,
-        foldhash::fast::RandomState,
-    > = HashMap::with_capacity_and_hasher(
-        indicators.len(),
-        Default::default(),
-    );
+    let hasher = foldhash::fast::RandomState::default();
+    let hash =
+        |i: &Indicator| hasher.hash_one((i.indicator_type, &*i.value));
+    let mut first: HashTable<u32> = HashTable::with_capacity(indicators.len());
+    // Values listed more than once (rare): their first listing, then one
+    // (action, position) per distinct action, in order.
+    let mut listed: HashMap<u32, Vec<(Action, u32)>> = HashMap::new();
     let mut keep = vec![true; indicators.len()];
     let mut merged_at = Vec::new();
-    let mut next = 0u32;
     for (i, ind) in indicators.iter().enumerate() {
-        let key = (ind.indicator_type, &*ind.value);
-        let listed = match by_value.entry(key) {
-            Entry::Vacant(e) => {
-                e.insert(Listed::Once(ind.action, next));
-                next += 1;
-                continue;
-            }
-            Entry::Occupied(e) => e.into_mut(),
+        let h = hash(ind);
+        let same = |&j: &u32| {
+            let other = &indicators[j as usize];
+            other.indicator_type == ind.indicator_type
+                && other.value == ind.value
         };
-        if let Listed::Once(a, id) = *listed {
-            *listed = Listed::More(vec![(a, id)]);
-        }
-        let Listed::More(entries) = listed else {
-            unreachable!("made More above")
+        let Some(&j) = first.find(h, same) else {
+            first.insert_unique(h, i as u32, |&j| {
+                hash(&indicators[j as usize])
+            });
+            continue;
         };
+        let entries = listed
+            .entry(j)
+            .or_insert_with(|| vec![(indicators[j as usize].action, j)]);
         match entries.iter().find(|(a, _)| *a == ind.action) {
             Some(&(_, kept)) => {
                 keep[i] = false;
                 merged_at.push((kept, i));
             }
-            None => {
-                entries.push((ind.action, next));
-                next += 1;
-            }
+            None => entries.push((ind.action, i as u32)),
         }
     }
-    let mut conflicts: Vec<Conflict> = by_value
-        .into_iter()
-        .filter_map(|((ty, value), listed)| match listed {
-            Listed::More(v) if v.len() > 1 => Some(Conflict {
-                indicator_type: ty,
-                value: value.into(),
+    drop(first);
+    // New ids: positions among the indicators kept.
+    let mut new_id = Vec::with_capacity(indicators.len());
+    let mut next = 0u32;
+    for &k in &keep {
+        new_id.push(next);
+        next += u32::from(k);
+    }
+    let id = |pos: u32| IndicatorId(new_id[pos as usize]);
+    let mut conflicts: Vec<Conflict> = listed
+        .into_values()
+        .filter(|v| v.len() > 1)
+        .map(|v| {
+            let at = &indicators[v[0].1 as usize];
+            Conflict {
+                indicator_type: at.indicator_type,
+                value: at.value.clone(),
                 actions: v.iter().map(|e| e.0).collect(),
-                ids: v.iter().map(|e| IndicatorId(e.1)).collect(),
-            }),
-            _ => None,
+                ids: v.iter().map(|e| id(e.1)).collect(),
+            }
         })
         .collect();
     conflicts.sort_by_key(|c| c.ids[0]);
     let merged = merged_at
         .into_iter()
         .map(|(k, i)| Merged {
-            kept: IndicatorId(k),
+            kept: id(k),
             source: indicators[i].source.clone(),
         })
         .collect();

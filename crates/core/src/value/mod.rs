@@ -13,6 +13,22 @@ pub use refang::refang;
 
 use crate::indicator::IndicatorType;
 
+/// `s.trim()`, without the Unicode-aware scan when neither end is white
+/// space: loaders trim every cell of every row, and `str::trim` walks
+/// `char`s from both ends even when there is nothing to trim.
+#[inline]
+pub fn trim(s: &str) -> &str {
+    match (s.as_bytes().first(), s.as_bytes().last()) {
+        (Some(&a), Some(&z))
+            if a.is_ascii_graphic() && z.is_ascii_graphic() =>
+        {
+            s
+        }
+        (None, _) => s,
+        _ => s.trim(),
+    }
+}
+
 /// Normalises a raw indicator value of a known type, refanging it first.
 ///
 /// # Errors
@@ -134,6 +150,16 @@ pub fn infer_type(v: &str) -> Option<IndicatorType> {
 mod tests {
     use super::*;
     use IndicatorType::*;
+
+    #[test]
+    fn fast_trim_equals_str_trim() {
+        for s in [
+            "", " ", "a", " a", "a ", "\ta\n", "\u{a0}x\u{a0}", "x\u{2003}",
+            "\u{feff}x", "é", "a b", "\u{85}",
+        ] {
+            assert_eq!(trim(s), s.trim(), "{s:?}");
+        }
+    }
 
     #[test]
     fn normalises_each_type() {

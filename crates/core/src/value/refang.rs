@@ -21,9 +21,11 @@ const BRACKETS: [(&str, &str); 6] = [
 /// Returns the input unchanged (borrowed) when there is nothing to undo,
 /// which is the common case.
 pub fn refang(s: &str) -> Cow<'_, str> {
-    let s = s.trim();
+    let s = super::trim(s);
     let scheme = defanged_scheme(s);
-    if scheme.is_none() && !s.contains(['[', '(', '{']) {
+    if scheme.is_none()
+        && memchr::memchr3(b'[', b'(', b'{', s.as_bytes()).is_none()
+    {
         return Cow::Borrowed(s);
     }
     let mut out = String::with_capacity(s.len());

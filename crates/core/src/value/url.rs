@@ -46,7 +46,8 @@ impl<'a> Url<'a> {
         }
         let s = s.split_once('#').map_or(s, |(before, _)| before);
         let (scheme, rest) = split_scheme(s)?;
-        let auth_end = rest.find(['/', '?']).unwrap_or(rest.len());
+        let auth_end =
+            memchr::memchr2(b'/', b'?', rest.as_bytes()).unwrap_or(rest.len());
         let (authority, tail) = rest.split_at(auth_end);
         let (host, port) = split_authority(authority)?;
         let (path, query) = match tail.split_once('?') {
@@ -122,11 +123,22 @@ pub fn default_port(scheme: &str) -> Option<u16> {
 fn split_scheme(
     s: &str,
 ) -> Result<(Option<Cow<'_, str>>, &str), &'static str> {
-    let Some(i) = s.find("://") else { return Ok((None, s)) };
+    // The first `:` followed by `//`, before any `/` or `?` (a substring
+    // search would cost more than the rest of the parse).
+    let b = s.as_bytes();
+    let mut from = 0;
+    let i = loop {
+        match memchr::memchr3(b':', b'/', b'?', &b[from..]) {
+            Some(j) if b[from + j] == b':' => {
+                if b[from + j..].starts_with(b"://") {
+                    break from + j;
+                }
+                from += j + 1;
+            }
+            _ => return Ok((None, s)),
+        }
+    };
     let scheme = &s[..i];
-    if scheme.contains(['/', '?']) {
-        return Ok((None, s));
-    }
     let mut bytes = scheme.bytes();
     let first_ok = bytes.next().is_some_and(|b| b.is_ascii_alphabetic());
     let ok =
@@ -150,7 +162,8 @@ fn split_authority(a: &str) -> Result<(Host<'_>, Option<u16>), &'static str> {
         return Err("URL has no host");
     }
     // A bare IPv6 address (as some tables log it) has colons but no port.
-    if let Some(ip) = a.contains("::").then(|| parse_addr(a)).flatten() {
+    let has_double_colon = a.as_bytes().windows(2).any(|w| w == b"::");
+    if let Some(ip) = has_double_colon.then(|| parse_addr(a)).flatten() {
         return Ok((Host::Ip(ip), None));
     }
     let (host, port) = if let Some(rest) = a.strip_prefix('[') {
@@ -171,7 +184,12 @@ fn split_authority(a: &str) -> Result<(Host<'_>, Option<u16>), &'static str> {
         Some(p) => Some(p.parse::<u16>().map_err(|_| "invalid port")?),
         None => None,
     };
-    if let Some(ip) = parse_addr(host) {
+    // Only hex digits, dots, colons and brackets can spell an address;
+    // most hosts are names and skip the attempt.
+    let may_be_ip = host.bytes().all(|b| {
+        b.is_ascii_hexdigit() || matches!(b, b'.' | b':' | b'[' | b']')
+    });
+    if let Some(ip) = may_be_ip.then(|| parse_addr(host)).flatten() {
         return Ok((Host::Ip(ip), port));
     }
     if host.starts_with('[') {
@@ -183,6 +201,9 @@ fn split_authority(a: &str) -> Result<(Host<'_>, Option<u16>), &'static str> {
 /// Rewrites `%2f` as `%2F`, leaving everything else as written.
 fn upper_percent_hex(s: &str) -> Cow<'_, str> {
     let b = s.as_bytes();
+    if memchr::memchr(b'%', b).is_none() {
+        return Cow::Borrowed(s);
+    }
     let needs = (0..b.len()).any(|i| {
         b[i] == b'%'
             && b.get(i + 1..i + 3).is_some_and(|h| {
@@ -262,6 +283,21 @@ mod tests {
         assert!(Url::parse("http://a b.com/").is_err());
         assert!(Url::parse("http://evil.com:99999/").is_err());
         assert!(Url::parse("1http://evil.com/").is_err());
+    }
+
+    #[test]
+    fn scheme_only_before_the_first_slash_or_query() {
+        let scheme = |s: &str| Url::parse(s).map(|u| u.scheme.map(Cow::into_owned));
+        assert_eq!(scheme("HTTP://x.com"), Ok(Some("http".into())));
+        assert_eq!(scheme("x.com:80/a://b"), Ok(None));
+        assert_eq!(scheme("x.com?u=a://b"), Ok(None));
+        assert_eq!(scheme("x.com:80"), Ok(None));
+        // A colon before the scheme's own is not a scheme character.
+        assert!(scheme("a:b://x.com").is_err());
+        assert_eq!(scheme("svn+ssh://x.com/r"), Ok(Some("svn+ssh".into())));
+        // Hosts that look like hex are names unless they parse as IPs.
+        assert_eq!(Url::parse("http://dead.beef/").unwrap().host, Host::Name("dead.beef".into()));
+        assert_eq!(Url::parse("http://1.2.3.4/").unwrap().host, Host::Ip("1.2.3.4".parse().unwrap()));
     }
 
     #[test]
