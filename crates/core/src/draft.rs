@@ -216,8 +216,7 @@ impl IndicatorDraft<'_> {
                 .ok_or("cannot tell the type of this value (hash, IP, domain or URL)")?,
         };
         let value = value::normalize(ty, &self.value)?;
-        let raw_action =
-            self.action.as_deref().map(value::trim).unwrap_or("");
+        let raw_action = self.action.as_deref().map(value::trim).unwrap_or("");
         if raw_action.is_empty() {
             return Err("missing action".into());
         }
@@ -317,7 +316,11 @@ impl MetaInterner {
 mod tests {
     use super::*;
 
-    fn draft<'a>(ty: &str, value: &'a str, action: &str) -> IndicatorDraft<'a> {
+    fn draft<'a>(
+        ty: &str,
+        value: &'a str,
+        action: &str,
+    ) -> IndicatorDraft<'a> {
         let file: Arc<str> = Arc::from("t.csv");
         IndicatorDraft {
             indicator_type: TypeSpec::Named(ty.into()),

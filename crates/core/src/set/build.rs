@@ -244,8 +244,7 @@ fn dedupe(
     mut indicators: Vec<Indicator>,
 ) -> (Vec<Indicator>, Vec<Merged>, Vec<Conflict>) {
     let hasher = foldhash::fast::RandomState::default();
-    let hash =
-        |i: &Indicator| hasher.hash_one((i.indicator_type, &*i.value));
+    let hash = |i: &Indicator| hasher.hash_one((i.indicator_type, &*i.value));
     let mut first: HashTable<u32> = HashTable::with_capacity(indicators.len());
     // Values listed more than once (rare): their first listing, then one
     // (action, position) per distinct action, in order.

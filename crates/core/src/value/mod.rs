@@ -154,8 +154,18 @@ mod tests {
     #[test]
     fn fast_trim_equals_str_trim() {
         for s in [
-            "", " ", "a", " a", "a ", "\ta\n", "\u{a0}x\u{a0}", "x\u{2003}",
-            "\u{feff}x", "é", "a b", "\u{85}",
+            "",
+            " ",
+            "a",
+            " a",
+            "a ",
+            "\ta\n",
+            "\u{a0}x\u{a0}",
+            "x\u{2003}",
+            "\u{feff}x",
+            "é",
+            "a b",
+            "\u{85}",
         ] {
             assert_eq!(trim(s), s.trim(), "{s:?}");
         }

@@ -287,7 +287,8 @@ mod tests {
 
     #[test]
     fn scheme_only_before_the_first_slash_or_query() {
-        let scheme = |s: &str| Url::parse(s).map(|u| u.scheme.map(Cow::into_owned));
+        let scheme =
+            |s: &str| Url::parse(s).map(|u| u.scheme.map(Cow::into_owned));
         assert_eq!(scheme("HTTP://x.com"), Ok(Some("http".into())));
         assert_eq!(scheme("x.com:80/a://b"), Ok(None));
         assert_eq!(scheme("x.com?u=a://b"), Ok(None));
@@ -296,8 +297,14 @@ mod tests {
         assert!(scheme("a:b://x.com").is_err());
         assert_eq!(scheme("svn+ssh://x.com/r"), Ok(Some("svn+ssh".into())));
         // Hosts that look like hex are names unless they parse as IPs.
-        assert_eq!(Url::parse("http://dead.beef/").unwrap().host, Host::Name("dead.beef".into()));
-        assert_eq!(Url::parse("http://1.2.3.4/").unwrap().host, Host::Ip("1.2.3.4".parse().unwrap()));
+        assert_eq!(
+            Url::parse("http://dead.beef/").unwrap().host,
+            Host::Name("dead.beef".into())
+        );
+        assert_eq!(
+            Url::parse("http://1.2.3.4/").unwrap().host,
+            Host::Ip("1.2.3.4".parse().unwrap())
+        );
     }
 
     #[test]
