@@ -288,9 +288,15 @@ pub(super) fn load_csv(
     let (ids, uuid, comment, info) =
         (col("to_ids"), col("uuid"), col("comment"), col("event_info"));
     let mut rec = csv::StringRecord::new();
+    let mut lines = super::RecordLines::new(bytes, 1);
+    lines.next(); // the header
+    let mut line = 1;
     loop {
-        let line = rdr.position().line();
-        match rdr.read_record(&mut rec) {
+        let read = rdr.read_record(&mut rec);
+        if !matches!(read, Ok(false)) {
+            line = lines.next().unwrap_or(line);
+        }
+        match read {
             Ok(false) => break,
             Ok(true) => {}
             Err(e) => {
@@ -303,7 +309,6 @@ pub(super) fn load_csv(
             }
         }
         let get = |c: Option<usize>| c.and_then(|i| rec.get(i)).unwrap_or("");
-        let line = rec.position().map_or(line, |p| p.line());
         let to_ids = ids.is_none()
             || truthy(Some(&serde_json::Value::String(get(ids).into())));
         let mut meta = ctx.default_meta();

@@ -235,8 +235,17 @@ pub fn load_path(
     if format == Format::MispFeed {
         return misp::load_feed(path, opts);
     }
-    let bytes = std::fs::read(path).map_err(|e| LoadError::io(path, e))?;
     let name: Arc<str> = Arc::from(path.display().to_string());
+    if format == Format::DefenderCsv {
+        // Streamed: large CSVs are never held whole.
+        let file =
+            std::fs::File::open(path).map_err(|e| LoadError::io(path, e))?;
+        let mut ctx = Context::new(&name, opts);
+        defender_csv::load_stream(&mut ctx, file)
+            .map_err(|m| LoadError::syntax(path, m))?;
+        return Ok(ctx.out);
+    }
+    let bytes = std::fs::read(path).map_err(|e| LoadError::io(path, e))?;
     load_bytes(&name, &bytes, format, opts)
         .map_err(|m| LoadError::syntax(path, m))
 }
@@ -403,6 +412,48 @@ fn split_rows(body: &[u8], first_line: u64) -> Vec<(u64, &[u8])> {
         start = end;
     }
     pieces
+}
+
+/// The line on which each record starts, in order: every line that
+/// starts outside a quoted field and is not empty (the csv crate skips
+/// empty lines). The csv crate's own record positions are off in files
+/// with CRLF line ends, which is how the portal saves them.
+pub(super) struct RecordLines<'a> {
+    rest: &'a [u8],
+    line: u64,
+    quoted: bool,
+}
+
+impl<'a> RecordLines<'a> {
+    /// The record lines of `bytes`, whose first line is `first_line`.
+    pub(super) fn new(bytes: &'a [u8], first_line: u64) -> Self {
+        RecordLines { rest: bytes, line: first_line, quoted: false }
+    }
+}
+
+impl Iterator for RecordLines<'_> {
+    type Item = u64;
+
+    fn next(&mut self) -> Option<u64> {
+        while !self.rest.is_empty() {
+            let end =
+                memchr::memchr(b'\n', self.rest).unwrap_or(self.rest.len());
+            let text = &self.rest[..end];
+            self.rest = self.rest.get(end + 1..).unwrap_or_default();
+            let n = self.line;
+            self.line += 1;
+            let starts = !self.quoted && !matches!(text, b"" | b"\r");
+            // An escaped quote is two, so parity tells whether a quoted
+            // field goes on past the end of the line.
+            if memchr::memchr_iter(b'"', text).count() % 2 == 1 {
+                self.quoted = !self.quoted;
+            }
+            if starts {
+                return Some(n);
+            }
+        }
+        None
+    }
 }
 
 /// True when no quoted field spans lines: every line has an even number

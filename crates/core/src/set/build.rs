@@ -8,7 +8,10 @@ use hashbrown::HashTable;
 use std::net::IpAddr;
 
 use super::{
-    IndicatorSet, cidr::CidrTable, ids::KeyedTable, precedence,
+    IndicatorSet,
+    cidr::CidrTable,
+    ids::{KeyedTable, ValueTable},
+    precedence,
     url_table::UrlTable,
 };
 use crate::indicator::{
@@ -146,7 +149,7 @@ impl IndicatorSetBuilder {
             exact_v6: KeyedTable::default(),
             cidr_v4: CidrTable::build(Vec::new()),
             cidr_v6: CidrTable::build(Vec::new()),
-            domains: KeyedTable::with_capacity(count(
+            domains: ValueTable::with_capacity(count(
                 IndicatorType::DomainName,
             )),
             urls: UrlTable::default(),
@@ -155,14 +158,14 @@ impl IndicatorSetBuilder {
         };
         let mut nets = Networks::default();
         for (i, ind) in indicators.iter().enumerate() {
-            set.add(ind, IndicatorId(i as u32), &mut nets).map_err(|()| {
-                BuildError {
+            set.add(&indicators, IndicatorId(i as u32), &mut nets).map_err(
+                |()| BuildError {
                     kind: BuildErrorKind::BadValue {
                         source: ind.source.clone(),
                         value: ind.value.clone(),
                     },
-                }
-            })?;
+                },
+            )?;
         }
         set.cidr_v4 = CidrTable::build(nets.v4);
         set.cidr_v6 = CidrTable::build(nets.v6);
@@ -181,10 +184,11 @@ impl IndicatorSet {
     /// Files one indicator in its family structure.
     fn add(
         &mut self,
-        ind: &Indicator,
+        all: &[Indicator],
         id: IndicatorId,
         nets: &mut Networks,
     ) -> Result<(), ()> {
+        let ind = &all[id.index()];
         let v = ind.value.as_bytes();
         match ind.indicator_type {
             IndicatorType::FileMd5 => {
@@ -202,7 +206,8 @@ impl IndicatorSet {
             },
             IndicatorType::IpAddress => self.add_ip(&ind.value, id, nets)?,
             IndicatorType::DomainName => {
-                self.domains.insert(ind.value.clone(), id)
+                let value_of = |id: IndicatorId| &*all[id.index()].value;
+                self.domains.insert(id, &ind.value, value_of)
             }
             IndicatorType::Url => {
                 self.urls.insert(&Url::parse(&ind.value).map_err(|_| ())?, id)

@@ -15,7 +15,7 @@ use crate::indicator::{Indicator, IndicatorId, IndicatorType};
 use crate::value::hex;
 use crate::value::url::{Host, Url};
 use cidr::CidrTable;
-use ids::KeyedTable;
+use ids::{KeyedTable, ValueTable};
 use url_table::UrlTable;
 
 /// The kind of a file hash column.
@@ -63,7 +63,7 @@ pub struct IndicatorSet {
     exact_v6: KeyedTable<u128>,
     cidr_v4: CidrTable<u32>,
     cidr_v6: CidrTable<u128>,
-    domains: KeyedTable<Box<str>>,
+    domains: ValueTable,
     urls: UrlTable,
     merged: Vec<Merged>,
     conflicts: Vec<Conflict>,
@@ -208,7 +208,9 @@ impl IndicatorSet {
     pub fn match_domain(&self, host: &str, out: &mut Vec<IndicatorId>) {
         let mut suffix = host;
         loop {
-            out.extend_from_slice(self.domains.get(suffix));
+            let value_of =
+                |id: IndicatorId| &*self.indicators[id.index()].value;
+            out.extend_from_slice(self.domains.get(suffix, value_of));
             match suffix.split_once('.') {
                 Some((_, rest)) if rest.contains('.') => suffix = rest,
                 _ => break,
