@@ -19,7 +19,7 @@ use crate::value;
 
 /// Raw alert metadata, before validation.
 #[derive(Clone, Debug, Default)]
-pub struct MetaDraft {
+pub struct MetaDraft<'a> {
     /// Severity name (a canonical one can be borrowed, saving a copy per
     /// row).
     pub severity: Option<Cow<'static, str>>,
@@ -30,8 +30,9 @@ pub struct MetaDraft {
     pub expiration: Option<String>,
     /// Device groups in scope.
     pub rbac_group_names: Vec<String>,
-    /// Alert title.
-    pub title: Option<String>,
+    /// Alert title, borrowed from the input where the loader can (it is
+    /// copied once, into the indicator's shared title).
+    pub title: Option<Cow<'a, str>>,
     /// Alert description.
     pub description: Option<String>,
     /// Recommended actions.
@@ -48,14 +49,14 @@ pub struct MetaDraft {
     pub educate_url: Option<String>,
 }
 
-impl MetaDraft {
+impl<'a> MetaDraft<'a> {
     /// Validates the metadata; returns it with the title (trimmed, `None`
     /// when empty), which indicators keep apart from [`Meta`].
     ///
     /// # Errors
     ///
     /// The reason when the severity or the expiration time is invalid.
-    pub fn finish(self) -> Result<(Meta, Option<String>), String> {
+    pub fn finish(self) -> Result<(Meta, Option<Cow<'a, str>>), String> {
         let severity = match self.severity.as_deref().map(value::trim) {
             Some(s) if !s.is_empty() => Some(s.parse::<Severity>()?),
             _ => None,
@@ -71,6 +72,12 @@ impl MetaDraft {
             rbac_group_names: clean_list(self.rbac_group_names),
             details: None,
         };
+        let title = self.title.filter(|t| !value::trim(t).is_empty()).map(
+            |t| match t {
+                Cow::Borrowed(b) => Cow::Borrowed(value::trim(b)),
+                Cow::Owned(o) => Cow::Owned(value::trim(&o).to_owned()),
+            },
+        );
         let details = Details {
             description: boxed(self.description),
             recommended_actions: boxed(self.recommended_actions),
@@ -80,7 +87,7 @@ impl MetaDraft {
             external_id: boxed(self.external_id),
             educate_url: boxed(self.educate_url),
         };
-        Ok((meta.with_details(details), non_empty(self.title)))
+        Ok((meta.with_details(details), title))
     }
 }
 
@@ -241,17 +248,22 @@ impl IndicatorDraft<'_> {
 /// indicators from one feed carry one copy of it, and a title repeated
 /// row after row (one MISP event) one copy of the title.
 ///
-/// Rows of one file often repeat the metadata of the row before, so that
-/// is checked first, for free. When nearly every row is unique, hashing
-/// them all buys nothing, and the interner stops.
+/// Rows of one file often repeat the metadata of a row just before (a
+/// severity per row, say), so the last few are compared first, which is
+/// cheaper than hashing. When nearly every row is unique, hashing them
+/// all buys nothing, and the interner stops.
 #[derive(Debug, Default)]
 pub struct MetaInterner {
     seen: HashSet<Arc<Meta>, foldhash::fast::RandomState>,
-    last: Option<Arc<Meta>>,
+    recent: [Option<Arc<Meta>>; RECENT],
+    next_recent: usize,
     last_title: Option<Arc<str>>,
     lookups: u64,
     reused: u64,
 }
+
+/// How many recent metadata the interner compares before hashing.
+const RECENT: usize = 4;
 
 /// After this many lookups, interning continues only if worth it.
 const INTERN_PROBATION: u64 = 512;
@@ -265,34 +277,33 @@ impl MetaInterner {
     /// As [`MetaDraft::finish`].
     pub fn finish(
         &mut self,
-        draft: MetaDraft,
+        draft: MetaDraft<'_>,
     ) -> Result<(Arc<Meta>, Option<Arc<str>>), String> {
         let (meta, title) = draft.finish()?;
         Ok((self.intern(meta), title.map(|t| self.title(t))))
     }
 
     /// The title as an `Arc`, shared with the previous row's when equal.
-    fn title(&mut self, title: String) -> Arc<str> {
+    fn title(&mut self, title: Cow<'_, str>) -> Arc<str> {
         if let Some(last) = &self.last_title
             && **last == *title
         {
             return Arc::clone(last);
         }
-        let t: Arc<str> = Arc::from(title);
+        let t: Arc<str> = Arc::from(&*title);
         self.last_title = Some(Arc::clone(&t));
         t
     }
 
     /// Returns a shared copy of `meta`.
     pub fn intern(&mut self, meta: Meta) -> Arc<Meta> {
-        if let Some(last) = &self.last
-            && **last == meta
-        {
-            return Arc::clone(last);
+        if let Some(m) = self.recent.iter().flatten().find(|m| ***m == meta) {
+            return Arc::clone(m);
         }
         let shared =
             if self.worth_it() { self.lookup(meta) } else { Arc::new(meta) };
-        self.last = Some(Arc::clone(&shared));
+        self.recent[self.next_recent] = Some(Arc::clone(&shared));
+        self.next_recent = (self.next_recent + 1) % RECENT;
         shared
     }
 

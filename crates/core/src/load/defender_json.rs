@@ -4,6 +4,7 @@
 
 use serde::Deserialize;
 use serde_json::value::RawValue;
+use std::borrow::Cow;
 
 use crate::draft::{IndicatorDraft, MetaDraft, TypeSpec};
 use crate::indicator::Source;
@@ -128,7 +129,7 @@ fn entity(
         generate_alert,
         expiration: api.expiration_time,
         rbac_group_names: api.rbac_group_names.unwrap_or_default(),
-        title: api.title,
+        title: api.title.map(Cow::Owned),
         description: api.description,
         recommended_actions: api.recommended_actions,
         category: api.category.as_ref().and_then(category_text),

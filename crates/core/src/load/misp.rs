@@ -157,7 +157,7 @@ fn event(
 ) {
     let mut meta = ctx.default_meta();
     if let Some(info) = ev.info.as_ref().filter(|s| !s.trim().is_empty()) {
-        meta.title = Some(info.clone());
+        meta.title = Some(info.clone().into());
     }
     meta.severity = severity(ev.threat_level_id.as_ref()).or(meta.severity);
     for (i, raw) in ev.attributes.iter().enumerate() {
@@ -303,7 +303,7 @@ pub(super) fn load_csv(
                 ctx.reject(
                     Source::line(&ctx.file, line),
                     "",
-                    format!("unreadable CSV row: {e}"),
+                    super::csv_row_error(&e),
                 );
                 continue;
             }
@@ -313,7 +313,7 @@ pub(super) fn load_csv(
             || truthy(Some(&serde_json::Value::String(get(ids).into())));
         let mut meta = ctx.default_meta();
         if !get(info).trim().is_empty() {
-            meta.title = Some(get(info).to_owned());
+            meta.title = Some(get(info).to_owned().into());
         }
         meta.description =
             Some(get(comment).to_owned()).filter(|c| !c.trim().is_empty());

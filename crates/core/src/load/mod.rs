@@ -13,6 +13,7 @@ mod misp;
 mod stix;
 mod text;
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -325,10 +326,11 @@ impl<'o> Context<'o> {
     }
 
     /// Metadata defaults for formats that carry no alert fields.
-    fn default_meta(&self) -> MetaDraft {
+    fn default_meta(&self) -> MetaDraft<'o> {
+        let opts: &'o LoadOptions = self.opts;
         MetaDraft {
             severity: self.opts.default_severity.map(|s| s.as_str().into()),
-            title: self.opts.default_title.clone(),
+            title: opts.default_title.as_deref().map(Cow::Borrowed),
             ..MetaDraft::default()
         }
     }
@@ -386,7 +388,7 @@ fn memchr_count(b: &[u8]) -> u64 {
 }
 
 /// Below this size a file is read by one thread.
-const PARALLEL_BYTES: usize = 1 << 20;
+const PARALLEL_BYTES: usize = 256 << 10;
 
 /// Cuts the body of a CSV file into pieces of whole rows to read in
 /// parallel, each with the file line it starts on. A quoted field may
@@ -397,7 +399,7 @@ fn split_rows(body: &[u8], first_line: u64) -> Vec<(u64, &[u8])> {
     if body.len() < PARALLEL_BYTES || threads == 1 || !rows_are_lines(body) {
         return vec![(first_line, body)];
     }
-    let target = body.len().div_ceil(threads * 4).max(PARALLEL_BYTES / 4);
+    let target = body.len().div_ceil(threads * 4).max(PARALLEL_BYTES / 16);
     let mut pieces = Vec::new();
     let (mut start, mut line) = (0, first_line);
     while start < body.len() {
@@ -408,16 +410,27 @@ fn split_rows(body: &[u8], first_line: u64) -> Vec<(u64, &[u8])> {
         };
         let piece = &body[start..end];
         pieces.push((line, piece));
-        line += memchr::memchr_iter(b'\n', piece).count() as u64;
+        line += line_breaks(piece);
         start = end;
     }
     pieces
 }
 
+/// Line breaks in `bytes` as the csv crate (and editors) see them:
+/// `\n`, `\r\n`, and a `\r` on its own (old Mac files).
+fn line_breaks(bytes: &[u8]) -> u64 {
+    let lf = memchr::memchr_iter(b'\n', bytes).count();
+    let lone_cr = memchr::memchr_iter(b'\r', bytes)
+        .filter(|&i| bytes.get(i + 1) != Some(&b'\n'))
+        .count();
+    (lf + lone_cr) as u64
+}
+
 /// The line on which each record starts, in order: every line that
 /// starts outside a quoted field and is not empty (the csv crate skips
-/// empty lines). The csv crate's own record positions are off in files
-/// with CRLF line ends, which is how the portal saves them.
+/// empty lines). Lines end as in [`line_breaks`]. The csv crate's own
+/// record positions are off in files with CRLF line ends, which is how
+/// the portal saves them.
 pub(super) struct RecordLines<'a> {
     rest: &'a [u8],
     line: u64,
@@ -436,13 +449,18 @@ impl Iterator for RecordLines<'_> {
 
     fn next(&mut self) -> Option<u64> {
         while !self.rest.is_empty() {
-            let end =
-                memchr::memchr(b'\n', self.rest).unwrap_or(self.rest.len());
+            let end = memchr::memchr2(b'\n', b'\r', self.rest)
+                .unwrap_or(self.rest.len());
             let text = &self.rest[..end];
-            self.rest = self.rest.get(end + 1..).unwrap_or_default();
+            // `\r\n` is one break.
+            let skip = match self.rest.get(end..end + 2) {
+                Some(b"\r\n") => 2,
+                _ => 1,
+            };
+            self.rest = self.rest.get(end + skip..).unwrap_or_default();
             let n = self.line;
             self.line += 1;
-            let starts = !self.quoted && !matches!(text, b"" | b"\r");
+            let starts = !self.quoted && !text.is_empty();
             // An escaped quote is two, so parity tells whether a quoted
             // field goes on past the end of the line.
             if memchr::memchr_iter(b'"', text).count() % 2 == 1 {
@@ -453,6 +471,19 @@ impl Iterator for RecordLines<'_> {
             }
         }
         None
+    }
+}
+
+/// Why a CSV row could not be read, without the csv crate's own record
+/// and byte counts (relative to the piece it read, and off after CRLF
+/// line ends; the rejection already names the file's line).
+fn csv_row_error(e: &csv::Error) -> String {
+    match e.kind() {
+        csv::ErrorKind::Utf8 { err, .. } => format!(
+            "unreadable CSV row: invalid UTF-8 in field {}",
+            err.field() + 1
+        ),
+        _ => format!("unreadable CSV row: {e}"),
     }
 }
 

@@ -8,6 +8,7 @@
 
 use serde::Deserialize;
 use serde_json::value::RawValue;
+use std::borrow::Cow;
 
 use crate::draft::{IndicatorDraft, TypeSpec};
 use crate::indicator::{IndicatorType, Source};
@@ -77,7 +78,7 @@ fn object(ctx: &mut Context<'_>, raw: &RawValue, source: Source) {
         }
     };
     let mut meta = ctx.default_meta();
-    meta.title = obj.name.or(meta.title);
+    meta.title = obj.name.map(Cow::Owned).or(meta.title);
     meta.description = obj.description;
     meta.expiration = obj.valid_until;
     meta.external_id = obj.id;

@@ -13,6 +13,34 @@ pub fn parse_addr(s: &str) -> Option<IpAddr> {
     Some(unmap(ip))
 }
 
+/// False when `s` cannot be an address (or a bracketed one): only hex
+/// digits, dots, colons and brackets spell one. Most host names fail at
+/// their first letter past `f`, which spares them the full parse.
+pub fn may_be_addr(s: &str) -> bool {
+    s.bytes().all(|b| {
+        b.is_ascii_hexdigit() || matches!(b, b'.' | b':' | b'[' | b']')
+    })
+}
+
+/// `a.to_string()`, without the formatting machinery (loaders format
+/// every IPv4 indicator).
+pub fn format_v4(a: std::net::Ipv4Addr) -> String {
+    let mut s = String::with_capacity(15);
+    for (i, o) in a.octets().into_iter().enumerate() {
+        if i > 0 {
+            s.push('.');
+        }
+        if o >= 100 {
+            s.push(char::from(b'0' + o / 100));
+        }
+        if o >= 10 {
+            s.push(char::from(b'0' + o / 10 % 10));
+        }
+        s.push(char::from(b'0' + o % 10));
+    }
+    s
+}
+
 /// Turns an IPv4-mapped IPv6 address into its IPv4 address.
 pub fn unmap(ip: IpAddr) -> IpAddr {
     match ip {
@@ -189,6 +217,37 @@ pub fn defender_text(ip: IpAddr) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn fast_ipv4_text_equals_display() {
+        for a in [
+            0u32,
+            1,
+            9,
+            10,
+            99,
+            100,
+            255,
+            256,
+            0x0a00_0001,
+            0xc0a8_6401,
+            u32::MAX,
+            0x0809_0a0b,
+        ] {
+            let ip = std::net::Ipv4Addr::from(a);
+            assert_eq!(format_v4(ip), ip.to_string());
+        }
+    }
+
+    #[test]
+    fn only_address_characters_may_be_addresses() {
+        assert!(
+            may_be_addr("1.2.3.4")
+                && may_be_addr("[2001:db8::1]")
+                && may_be_addr("dead.beef")
+        );
+        assert!(!may_be_addr("evil.com") && !may_be_addr("1.2.3.4%eth0"));
+    }
 
     #[test]
     fn mapped_addresses_read_as_ipv4() {

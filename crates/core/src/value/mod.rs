@@ -11,6 +11,8 @@ pub mod url;
 
 pub use refang::refang;
 
+use std::net::IpAddr;
+
 use crate::indicator::IndicatorType;
 
 /// `s.trim()`, without the Unicode-aware scan when neither end is white
@@ -92,14 +94,17 @@ fn ip_value(v: &str) -> Result<String, String> {
             "Defender accepts only public addresses; this is {why}"
         ));
     }
-    Ok(addr.to_string())
+    Ok(match addr {
+        IpAddr::V4(a) => ip::format_v4(a),
+        IpAddr::V6(_) => addr.to_string(),
+    })
 }
 
 fn domain(v: &str) -> Result<String, String> {
-    if ip::parse_addr(v).is_some() {
+    if ip::may_be_addr(v) && ip::parse_addr(v).is_some() {
         return Err("an IP address, not a domain name (use IpAddress)".into());
     }
-    if v.contains(['/', ':', '@', '?']) {
+    if v.bytes().any(|b| matches!(b, b'/' | b':' | b'@' | b'?')) {
         return Err(
             "a domain name has no scheme, port or path (use Url)".into()
         );

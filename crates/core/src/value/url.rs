@@ -10,7 +10,7 @@ use std::fmt::Write as _;
 use std::net::IpAddr;
 
 use super::host::normalize_host;
-use super::ip::parse_addr;
+use super::ip::{may_be_addr, parse_addr};
 
 /// The host of a URL.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -186,10 +186,7 @@ fn split_authority(a: &str) -> Result<(Host<'_>, Option<u16>), &'static str> {
     };
     // Only hex digits, dots, colons and brackets can spell an address;
     // most hosts are names and skip the attempt.
-    let may_be_ip = host.bytes().all(|b| {
-        b.is_ascii_hexdigit() || matches!(b, b'.' | b':' | b'[' | b']')
-    });
-    if let Some(ip) = may_be_ip.then(|| parse_addr(host)).flatten() {
+    if let Some(ip) = may_be_addr(host).then(|| parse_addr(host)).flatten() {
         return Ok((Host::Ip(ip), port));
     }
     if host.starts_with('[') {
