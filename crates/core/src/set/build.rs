@@ -132,109 +132,145 @@ impl IndicatorSetBuilder {
         for i in &indicators {
             counts[i.indicator_type as usize] += 1;
         }
-        let count = |t: IndicatorType| counts[t as usize];
-        let mut set = IndicatorSet {
-            rank: indicators.iter().map(precedence::rank).collect(),
-            indicators: Vec::new(),
-            md5: KeyedTable::with_capacity(count(IndicatorType::FileMd5)),
-            sha1: KeyedTable::with_capacity(count(IndicatorType::FileSha1)),
-            sha256: KeyedTable::with_capacity(count(
-                IndicatorType::FileSha256,
-            )),
-            cert_sha1: KeyedTable::default(),
-            cert_sha256: KeyedTable::default(),
-            exact_v4: KeyedTable::with_capacity(count(
-                IndicatorType::IpAddress,
-            )),
+        // The two families share nothing but the (read-only) indicators,
+        // so they are built side by side.
+        let (files, networks) = rayon::join(
+            || FileTables::build(&indicators, &counts),
+            || NetworkTables::build(&indicators, &counts),
+        );
+        let bad = match (files, networks) {
+            (Ok(f), Ok(n)) => {
+                return Ok(IndicatorSet {
+                    rank: indicators.iter().map(precedence::rank).collect(),
+                    indicators,
+                    files: f,
+                    networks: n,
+                    merged,
+                    conflicts,
+                });
+            }
+            (Err(a), Err(b)) => a.min(b),
+            (Err(a), _) | (_, Err(a)) => a,
+        };
+        let ind = &indicators[bad];
+        Err(BuildError {
+            kind: BuildErrorKind::BadValue {
+                source: ind.source.clone(),
+                value: ind.value.clone(),
+            },
+        })
+    }
+}
+
+/// The hash families: file digests and certificate thumbprints.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct FileTables {
+    pub(crate) md5: KeyedTable<[u8; 16]>,
+    pub(crate) sha1: KeyedTable<[u8; 20]>,
+    pub(crate) sha256: KeyedTable<[u8; 32]>,
+    pub(crate) cert_sha1: KeyedTable<[u8; 20]>,
+    pub(crate) cert_sha256: KeyedTable<[u8; 32]>,
+}
+
+/// The network families: addresses, networks, domains and URLs.
+#[derive(Clone, Debug)]
+pub(crate) struct NetworkTables {
+    pub(crate) exact_v4: KeyedTable<u32>,
+    pub(crate) exact_v6: KeyedTable<u128>,
+    pub(crate) cidr_v4: CidrTable<u32>,
+    pub(crate) cidr_v6: CidrTable<u128>,
+    pub(crate) domains: ValueTable,
+    pub(crate) urls: UrlTable,
+}
+
+/// Indicators of `ty`, with their ids.
+fn of_type(
+    all: &[Indicator],
+    ty: impl Fn(IndicatorType) -> bool,
+) -> impl Iterator<Item = (IndicatorId, &Indicator)> {
+    all.iter()
+        .enumerate()
+        .filter(move |(_, i)| ty(i.indicator_type))
+        .map(|(n, i)| (IndicatorId(n as u32), i))
+}
+
+impl FileTables {
+    /// Files every digest; `Err` names the first indicator whose value is
+    /// not in normal form.
+    fn build(all: &[Indicator], counts: &[usize]) -> Result<Self, usize> {
+        let n = |t: IndicatorType| counts[t as usize];
+        let mut t = FileTables {
+            md5: KeyedTable::with_capacity(n(IndicatorType::FileMd5)),
+            sha1: KeyedTable::with_capacity(n(IndicatorType::FileSha1)),
+            sha256: KeyedTable::with_capacity(n(IndicatorType::FileSha256)),
+            ..FileTables::default()
+        };
+        for (id, ind) in of_type(all, |t| !t.is_network()) {
+            let v = ind.value.as_bytes();
+            let bad = || id.index();
+            match ind.indicator_type {
+                IndicatorType::FileMd5 => {
+                    t.md5.insert(hex::decode(v).ok_or_else(bad)?, id)
+                }
+                IndicatorType::FileSha1 => {
+                    t.sha1.insert(hex::decode(v).ok_or_else(bad)?, id)
+                }
+                IndicatorType::FileSha256 => {
+                    t.sha256.insert(hex::decode(v).ok_or_else(bad)?, id)
+                }
+                IndicatorType::CertificateThumbprint if v.len() == 40 => {
+                    t.cert_sha1.insert(hex::decode(v).ok_or_else(bad)?, id)
+                }
+                _ => t.cert_sha256.insert(hex::decode(v).ok_or_else(bad)?, id),
+            }
+        }
+        Ok(t)
+    }
+}
+
+impl NetworkTables {
+    /// Files every network indicator; `Err` as [`FileTables::build`].
+    fn build(all: &[Indicator], counts: &[usize]) -> Result<Self, usize> {
+        let n = |t: IndicatorType| counts[t as usize];
+        let mut t = NetworkTables {
+            exact_v4: KeyedTable::with_capacity(n(IndicatorType::IpAddress)),
             exact_v6: KeyedTable::default(),
             cidr_v4: CidrTable::build(Vec::new()),
             cidr_v6: CidrTable::build(Vec::new()),
-            domains: ValueTable::with_capacity(count(
-                IndicatorType::DomainName,
-            )),
+            domains: ValueTable::with_capacity(n(IndicatorType::DomainName)),
             urls: UrlTable::default(),
-            merged,
-            conflicts,
         };
-        let mut nets = Networks::default();
-        for (i, ind) in indicators.iter().enumerate() {
-            set.add(&indicators, IndicatorId(i as u32), &mut nets).map_err(
-                |()| BuildError {
-                    kind: BuildErrorKind::BadValue {
-                        source: ind.source.clone(),
-                        value: ind.value.clone(),
-                    },
-                },
-            )?;
-        }
-        set.cidr_v4 = CidrTable::build(nets.v4);
-        set.cidr_v6 = CidrTable::build(nets.v6);
-        set.indicators = indicators;
-        Ok(set)
-    }
-}
-
-#[derive(Default)]
-struct Networks {
-    v4: Vec<(u32, u8, IndicatorId)>,
-    v6: Vec<(u128, u8, IndicatorId)>,
-}
-
-impl IndicatorSet {
-    /// Files one indicator in its family structure.
-    fn add(
-        &mut self,
-        all: &[Indicator],
-        id: IndicatorId,
-        nets: &mut Networks,
-    ) -> Result<(), ()> {
-        let ind = &all[id.index()];
-        let v = ind.value.as_bytes();
-        match ind.indicator_type {
-            IndicatorType::FileMd5 => {
-                self.md5.insert(hex::decode(v).ok_or(())?, id)
-            }
-            IndicatorType::FileSha1 => {
-                self.sha1.insert(hex::decode(v).ok_or(())?, id)
-            }
-            IndicatorType::FileSha256 => {
-                self.sha256.insert(hex::decode(v).ok_or(())?, id)
-            }
-            IndicatorType::CertificateThumbprint => match v.len() {
-                40 => self.cert_sha1.insert(hex::decode(v).ok_or(())?, id),
-                _ => self.cert_sha256.insert(hex::decode(v).ok_or(())?, id),
-            },
-            IndicatorType::IpAddress => self.add_ip(&ind.value, id, nets)?,
-            IndicatorType::DomainName => {
-                let value_of = |id: IndicatorId| &*all[id.index()].value;
-                self.domains.insert(id, &ind.value, value_of)
-            }
-            IndicatorType::Url => {
-                self.urls.insert(&Url::parse(&ind.value).map_err(|_| ())?, id)
+        let (mut v4, mut v6) = (Vec::new(), Vec::new());
+        for (id, ind) in of_type(all, IndicatorType::is_network) {
+            let at = id.index();
+            match ind.indicator_type {
+                IndicatorType::IpAddress if ind.value.contains('/') => {
+                    let c = Cidr::parse(&ind.value).map_err(|_| at)?;
+                    match c.addr {
+                        IpAddr::V4(a) => v4.push((u32::from(a), c.prefix, id)),
+                        IpAddr::V6(a) => {
+                            v6.push((u128::from(a), c.prefix, id))
+                        }
+                    }
+                }
+                IndicatorType::IpAddress => {
+                    match ind.value.parse::<IpAddr>().map_err(|_| at)? {
+                        IpAddr::V4(a) => t.exact_v4.insert(u32::from(a), id),
+                        IpAddr::V6(a) => t.exact_v6.insert(u128::from(a), id),
+                    }
+                }
+                IndicatorType::DomainName => {
+                    let value_of = |id: IndicatorId| &*all[id.index()].value;
+                    t.domains.insert(id, &ind.value, value_of)
+                }
+                _ => {
+                    t.urls.insert(&Url::parse(&ind.value).map_err(|_| at)?, id)
+                }
             }
         }
-        Ok(())
-    }
-
-    fn add_ip(
-        &mut self,
-        v: &str,
-        id: IndicatorId,
-        nets: &mut Networks,
-    ) -> Result<(), ()> {
-        if v.contains('/') {
-            let c = Cidr::parse(v).map_err(|_| ())?;
-            match c.addr {
-                IpAddr::V4(a) => nets.v4.push((u32::from(a), c.prefix, id)),
-                IpAddr::V6(a) => nets.v6.push((u128::from(a), c.prefix, id)),
-            }
-            return Ok(());
-        }
-        match v.parse::<IpAddr>().map_err(|_| ())? {
-            IpAddr::V4(a) => self.exact_v4.insert(u32::from(a), id),
-            IpAddr::V6(a) => self.exact_v6.insert(u128::from(a), id),
-        }
-        Ok(())
+        t.cidr_v4 = CidrTable::build(v4);
+        t.cidr_v6 = CidrTable::build(v6);
+        Ok(t)
     }
 }
 

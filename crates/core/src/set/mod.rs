@@ -14,9 +14,7 @@ pub use build::{BuildError, Conflict, IndicatorSetBuilder, Merged};
 use crate::indicator::{Indicator, IndicatorId, IndicatorType};
 use crate::value::hex;
 use crate::value::url::{Host, Url};
-use cidr::CidrTable;
-use ids::{KeyedTable, ValueTable};
-use url_table::UrlTable;
+use build::{FileTables, NetworkTables};
 
 /// The kind of a file hash column.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -54,17 +52,8 @@ pub struct IndicatorSet {
     indicators: Vec<Indicator>,
     /// Precedence rank per id; see `precedence.rs`.
     rank: Vec<u32>,
-    md5: KeyedTable<[u8; 16]>,
-    sha1: KeyedTable<[u8; 20]>,
-    sha256: KeyedTable<[u8; 32]>,
-    cert_sha1: KeyedTable<[u8; 20]>,
-    cert_sha256: KeyedTable<[u8; 32]>,
-    exact_v4: KeyedTable<u32>,
-    exact_v6: KeyedTable<u128>,
-    cidr_v4: CidrTable<u32>,
-    cidr_v6: CidrTable<u128>,
-    domains: ValueTable,
-    urls: UrlTable,
+    files: FileTables,
+    networks: NetworkTables,
     merged: Vec<Merged>,
     conflicts: Vec<Conflict>,
 }
@@ -143,12 +132,17 @@ impl IndicatorSet {
     /// Sizes of the compiled structures.
     pub fn family_sizes(&self) -> FamilySizes {
         FamilySizes {
-            hashes: self.md5.len() + self.sha1.len() + self.sha256.len(),
-            certificates: self.cert_sha1.len() + self.cert_sha256.len(),
-            addresses: self.exact_v4.len() + self.exact_v6.len(),
-            networks: self.cidr_v4.len() + self.cidr_v6.len(),
-            domains: self.domains.len(),
-            urls: self.urls.len(),
+            hashes: self.files.md5.len()
+                + self.files.sha1.len()
+                + self.files.sha256.len(),
+            certificates: self.files.cert_sha1.len()
+                + self.files.cert_sha256.len(),
+            addresses: self.networks.exact_v4.len()
+                + self.networks.exact_v6.len(),
+            networks: self.networks.cidr_v4.len()
+                + self.networks.cidr_v6.len(),
+            domains: self.networks.domains.len(),
+            urls: self.networks.urls.len(),
         }
     }
 
@@ -158,14 +152,13 @@ impl IndicatorSet {
     pub fn match_hash(&self, kind: HashKind, hex: &[u8]) -> &[IndicatorId] {
         match kind {
             HashKind::Md5 => {
-                hex::decode::<16>(hex).map_or(&[], |k| self.md5.get(&k))
+                hex::decode::<16>(hex).map_or(&[], |k| self.files.md5.get(&k))
             }
             HashKind::Sha1 => {
-                hex::decode::<20>(hex).map_or(&[], |k| self.sha1.get(&k))
+                hex::decode::<20>(hex).map_or(&[], |k| self.files.sha1.get(&k))
             }
-            HashKind::Sha256 => {
-                hex::decode::<32>(hex).map_or(&[], |k| self.sha256.get(&k))
-            }
+            HashKind::Sha256 => hex::decode::<32>(hex)
+                .map_or(&[], |k| self.files.sha256.get(&k)),
         }
     }
 
@@ -173,11 +166,10 @@ impl IndicatorSet {
     #[inline]
     pub fn match_certificate(&self, hex: &[u8]) -> &[IndicatorId] {
         match hex.len() {
-            40 => {
-                hex::decode::<20>(hex).map_or(&[], |k| self.cert_sha1.get(&k))
-            }
+            40 => hex::decode::<20>(hex)
+                .map_or(&[], |k| self.files.cert_sha1.get(&k)),
             64 => hex::decode::<32>(hex)
-                .map_or(&[], |k| self.cert_sha256.get(&k)),
+                .map_or(&[], |k| self.files.cert_sha256.get(&k)),
             _ => &[],
         }
     }
@@ -188,15 +180,15 @@ impl IndicatorSet {
         match crate::value::ip::unmap(ip) {
             IpAddr::V4(a) => {
                 let n = u32::from(a);
-                out.extend_from_slice(self.exact_v4.get(&n));
-                self.cidr_v4.for_each_containing(n, |ids, _| {
+                out.extend_from_slice(self.networks.exact_v4.get(&n));
+                self.networks.cidr_v4.for_each_containing(n, |ids, _| {
                     out.extend_from_slice(ids)
                 });
             }
             IpAddr::V6(a) => {
                 let n = u128::from(a);
-                out.extend_from_slice(self.exact_v6.get(&n));
-                self.cidr_v6.for_each_containing(n, |ids, _| {
+                out.extend_from_slice(self.networks.exact_v6.get(&n));
+                self.networks.cidr_v6.for_each_containing(n, |ids, _| {
                     out.extend_from_slice(ids)
                 });
             }
@@ -210,7 +202,7 @@ impl IndicatorSet {
         loop {
             let value_of =
                 |id: IndicatorId| &*self.indicators[id.index()].value;
-            out.extend_from_slice(self.domains.get(suffix, value_of));
+            out.extend_from_slice(self.networks.domains.get(suffix, value_of));
             match suffix.split_once('.') {
                 Some((_, rest)) if rest.contains('.') => suffix = rest,
                 _ => break,
@@ -224,14 +216,14 @@ impl IndicatorSet {
     pub fn match_url(&self, url: &Url<'_>, out: &mut Vec<IndicatorId>) {
         match &url.host {
             Host::Name(name) => {
-                if self.urls.len() > 0 {
-                    self.urls.find(url, name, out);
+                if self.networks.urls.len() > 0 {
+                    self.networks.urls.find(url, name, out);
                 }
                 self.match_domain(name, out);
             }
             Host::Ip(ip) => {
-                if self.urls.len() > 0 {
-                    self.urls.find(url, &ip.to_string(), out);
+                if self.networks.urls.len() > 0 {
+                    self.networks.urls.find(url, &ip.to_string(), out);
                 }
                 self.match_ip(*ip, out);
             }
