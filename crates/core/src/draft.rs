@@ -256,11 +256,17 @@ impl IndicatorDraft<'_> {
 pub struct MetaInterner {
     seen: HashSet<Arc<Meta>, foldhash::fast::RandomState>,
     recent: [Option<Arc<Meta>>; RECENT],
+    /// Recent metadata by the raw cells they were read from.
+    by_cells: Vec<(RawCells, Arc<Meta>)>,
+    next_by_cells: usize,
     next_recent: usize,
     last_title: Option<Arc<str>>,
     lookups: u64,
     reused: u64,
 }
+
+/// A row's metadata cells as read, in a loader's own order.
+type RawCells = Box<[Box<str>]>;
 
 /// How many recent metadata the interner compares before hashing.
 const RECENT: usize = 4;
@@ -283,8 +289,30 @@ impl MetaInterner {
         Ok((self.intern(meta), title.map(|t| self.title(t))))
     }
 
+    /// The metadata last read from exactly these raw cells (a loader's
+    /// own fixed order), if recent: a row that repeats them needs no
+    /// validation.
+    pub fn by_cells(&self, cells: &[&str]) -> Option<Arc<Meta>> {
+        self.by_cells
+            .iter()
+            .find(|(c, _)| c.iter().map(|b| &**b).eq(cells.iter().copied()))
+            .map(|(_, m)| Arc::clone(m))
+    }
+
+    /// Remembers that `cells` read as `meta`.
+    pub fn remember_cells(&mut self, cells: &[&str], meta: &Arc<Meta>) {
+        let entry =
+            (cells.iter().map(|&c| c.into()).collect(), Arc::clone(meta));
+        if self.by_cells.len() < RECENT {
+            self.by_cells.push(entry);
+        } else {
+            self.by_cells[self.next_by_cells] = entry;
+            self.next_by_cells = (self.next_by_cells + 1) % RECENT;
+        }
+    }
+
     /// The title as an `Arc`, shared with the previous row's when equal.
-    fn title(&mut self, title: Cow<'_, str>) -> Arc<str> {
+    pub fn title(&mut self, title: Cow<'_, str>) -> Arc<str> {
         if let Some(last) = &self.last_title
             && **last == *title
         {

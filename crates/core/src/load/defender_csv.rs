@@ -7,10 +7,11 @@
 
 use std::borrow::Cow;
 use std::io::Read;
+use std::sync::Arc;
 
 use crate::draft::{IndicatorDraft, MetaDraft, TypeSpec};
 use crate::indicator::Source;
-use crate::indicator::{Action, IndicatorType, Severity};
+use crate::indicator::{Action, IndicatorType, Meta, Severity};
 use crate::value;
 
 use rayon::prelude::*;
@@ -266,18 +267,69 @@ fn rows(ctx: &mut Context<'_>, cols: &Columns, piece: &[u8], first_line: u64) {
 
 fn row(ctx: &mut Context<'_>, cols: &Columns, rec: &[&str], line: u64) {
     let source = Source::line(&ctx.file, line);
-    if rec.iter().all(|f| f.trim().is_empty()) {
+    if rec.iter().all(|f| value::trim(f).is_empty()) {
         return;
     }
     // Cells are borrowed; only what an indicator keeps is copied.
     let cell = |c: Option<usize>| {
         c.and_then(|i| rec.get(i).copied()).map(value::trim).unwrap_or("")
     };
+    let value =
+        rec.get(cols.value.unwrap_or(usize::MAX)).copied().unwrap_or("");
+    // Rows of a file mostly repeat a recent row's metadata cells; those
+    // skip validation and interning (a third of the cost of a row).
+    let cells = [
+        cols.severity,
+        cols.generate_alert,
+        cols.expiration,
+        cols.rbac,
+        cols.description,
+        cols.recommended,
+        cols.category,
+        cols.mitre,
+        cols.application,
+        cols.external_id,
+        cols.educate_url,
+    ]
+    .map(cell);
+    let (meta, title) = match ctx.interner.by_cells(&cells) {
+        Some(meta) => {
+            let title = Some(cell(cols.title)).filter(|t| !t.is_empty());
+            (meta, title.map(|t| ctx.interner.title(Cow::Borrowed(t))))
+        }
+        None => match meta(ctx, cols, &cell) {
+            Ok((meta, title)) => {
+                ctx.interner.remember_cells(&cells, &meta);
+                (meta, title)
+            }
+            Err(reason) => return ctx.reject(source, value, reason),
+        },
+    };
+    let ty = cell(cols.ty);
+    ctx.push(IndicatorDraft {
+        indicator_type: match ty.parse::<IndicatorType>() {
+            Ok(t) => TypeSpec::Known(t),
+            Err(_) => TypeSpec::Named(ty.to_owned()),
+        },
+        value: value.into(),
+        action: canonical(cell(cols.action), |a| {
+            Action::parse_alias(a).map(|(a, _)| a.as_str())
+        }),
+        meta,
+        title,
+        source,
+    });
+}
+
+/// Validates and interns a row's metadata.
+fn meta<'c>(
+    ctx: &mut Context<'_>,
+    cols: &Columns,
+    cell: &impl Fn(Option<usize>) -> &'c str,
+) -> Result<(Arc<Meta>, Option<Arc<str>>), String> {
     let owned = |c: Option<usize>| {
         Some(cell(c)).filter(|s| !s.is_empty()).map(str::to_owned)
     };
-    let value =
-        rec.get(cols.value.unwrap_or(usize::MAX)).copied().unwrap_or("");
     let generate_alert = match cell(cols.generate_alert) {
         "" => None,
         v if ["true", "1", "yes"]
@@ -295,7 +347,7 @@ fn row(ctx: &mut Context<'_>, cols: &Columns, rec: &[&str], line: u64) {
         v => {
             let why =
                 format!("GenerateAlert must be True or False, not '{v}'");
-            return ctx.reject(source, value, why);
+            return Err(why);
         }
     };
     let meta = MetaDraft {
@@ -316,24 +368,7 @@ fn row(ctx: &mut Context<'_>, cols: &Columns, rec: &[&str], line: u64) {
         external_id: owned(cols.external_id),
         educate_url: owned(cols.educate_url),
     };
-    let (meta, title) = match ctx.interner.finish(meta) {
-        Ok(m) => m,
-        Err(reason) => return ctx.reject(source, value, reason),
-    };
-    let ty = cell(cols.ty);
-    ctx.push(IndicatorDraft {
-        indicator_type: match ty.parse::<IndicatorType>() {
-            Ok(t) => TypeSpec::Known(t),
-            Err(_) => TypeSpec::Named(ty.to_owned()),
-        },
-        value: value.into(),
-        action: canonical(cell(cols.action), |a| {
-            Action::parse_alias(a).map(|(a, _)| a.as_str())
-        }),
-        meta,
-        title,
-        source,
-    });
+    ctx.interner.finish(meta)
 }
 
 /// A cell as its canonical `'static` name when it has one (no copy), as
