@@ -47,11 +47,21 @@ impl Quotes {
     /// which is the full parser's call).
     pub fn index(&mut self, line: &[u8]) -> Option<Verdict> {
         #[cfg(target_arch = "x86_64")]
-        if has_avx2() {
-            // SAFETY: the CPU has AVX2.
-            return unsafe { self.index_avx2(line) };
+        match simd() {
+            // SAFETY: the CPU has the features (checked at run time).
+            Simd::Avx512 => return unsafe { self.index_avx512(line) },
+            Simd::Avx2 => return unsafe { self.index_avx2(line) },
+            Simd::None => {}
         }
         self.index_with(line, classify_plain)
+    }
+
+    /// [`Self::index`] with AVX-512: one compare per class gives the
+    /// 64-bit mask directly.
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx512bw")]
+    fn index_avx512(&mut self, line: &[u8]) -> Option<Verdict> {
+        self.index_with(line, |b| x86::classify_avx512(b))
     }
 
     /// [`Self::index`] compiled for AVX2 as a whole, so that the block
@@ -192,8 +202,23 @@ fn check_escapes(line: &[u8], at: usize, mut escaped: u64) -> Option<()> {
 }
 
 #[cfg(target_arch = "x86_64")]
-fn has_avx2() -> bool {
-    std::arch::is_x86_feature_detected!("avx2")
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Simd {
+    Avx512,
+    Avx2,
+    None,
+}
+
+/// The widest classifier this CPU runs (detection is cached by std).
+#[cfg(target_arch = "x86_64")]
+fn simd() -> Simd {
+    if std::arch::is_x86_feature_detected!("avx512bw") {
+        Simd::Avx512
+    } else if std::arch::is_x86_feature_detected!("avx2") {
+        Simd::Avx2
+    } else {
+        Simd::None
+    }
 }
 
 /// The portable classifier, and the reference the SIMD one must equal.
@@ -217,6 +242,25 @@ mod x86 {
     };
 
     use super::Masks;
+
+    /// The CPU must support AVX-512BW.
+    #[target_feature(enable = "avx512bw")]
+    #[inline]
+    pub(super) fn classify_avx512(block: &[u8; 64]) -> Masks {
+        use std::arch::x86_64::{
+            _mm512_cmpeq_epi8_mask, _mm512_cmplt_epu8_mask,
+            _mm512_loadu_si512, _mm512_movepi8_mask, _mm512_set1_epi8,
+        };
+        // SAFETY: the load reads the 64 bytes of the block.
+        let v = unsafe { _mm512_loadu_si512(block.as_ptr().cast()) };
+        let eq = |c: u8| _mm512_cmpeq_epi8_mask(v, _mm512_set1_epi8(c as i8));
+        Masks {
+            quote: eq(b'"'),
+            backslash: eq(b'\\'),
+            control: _mm512_cmplt_epu8_mask(v, _mm512_set1_epi8(0x20)),
+            high: _mm512_movepi8_mask(v),
+        }
+    }
 
     /// The CPU must support AVX2.
     #[target_feature(enable = "avx2")]
@@ -288,7 +332,11 @@ mod tests {
         fn simd_classes_equal_the_plain_ones(v in prop::collection::vec(any::<u8>(), 64)) {
             let block: &[u8; 64] = v.as_slice().try_into().unwrap();
             #[cfg(target_arch = "x86_64")]
-            if has_avx2() {
+            if std::arch::is_x86_feature_detected!("avx512bw") {
+                prop_assert_eq!(unsafe { x86::classify_avx512(block) }, classify_plain(block));
+            }
+            #[cfg(target_arch = "x86_64")]
+            if std::arch::is_x86_feature_detected!("avx2") {
                 prop_assert_eq!(unsafe { x86::classify_avx2(block) }, classify_plain(block));
             }
         }
