@@ -10,7 +10,7 @@ use std::net::IpAddr;
 use super::{
     IndicatorSet,
     cidr::CidrTable,
-    ids::{KeyedTable, ValueTable},
+    ids::{DigestFilter, KeyedTable, ValueTable},
     precedence,
     url_table::UrlTable,
 };
@@ -163,11 +163,13 @@ impl IndicatorSetBuilder {
 }
 
 /// The hash families: file digests and certificate thumbprints.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug)]
 pub(crate) struct FileTables {
     pub(crate) md5: KeyedTable<[u8; 16]>,
     pub(crate) sha1: KeyedTable<[u8; 20]>,
     pub(crate) sha256: KeyedTable<[u8; 32]>,
+    /// Prefilters of the three file hash tables, in that order.
+    pub(crate) filters: [DigestFilter; 3],
     pub(crate) cert_sha1: KeyedTable<[u8; 20]>,
     pub(crate) cert_sha256: KeyedTable<[u8; 32]>,
 }
@@ -203,20 +205,33 @@ impl FileTables {
             md5: KeyedTable::with_capacity(n(IndicatorType::FileMd5)),
             sha1: KeyedTable::with_capacity(n(IndicatorType::FileSha1)),
             sha256: KeyedTable::with_capacity(n(IndicatorType::FileSha256)),
-            ..FileTables::default()
+            filters: [
+                IndicatorType::FileMd5,
+                IndicatorType::FileSha1,
+                IndicatorType::FileSha256,
+            ]
+            .map(|ty| DigestFilter::with_capacity(n(ty))),
+            cert_sha1: KeyedTable::default(),
+            cert_sha256: KeyedTable::default(),
         };
         for (id, ind) in of_type(all, |t| !t.is_network()) {
             let v = ind.value.as_bytes();
             let bad = || id.index();
             match ind.indicator_type {
                 IndicatorType::FileMd5 => {
-                    t.md5.insert(hex::decode(v).ok_or_else(bad)?, id)
+                    let d: [u8; 16] = hex::decode(v).ok_or_else(bad)?;
+                    t.filters[0].insert(&d);
+                    t.md5.insert(d, id)
                 }
                 IndicatorType::FileSha1 => {
-                    t.sha1.insert(hex::decode(v).ok_or_else(bad)?, id)
+                    let d: [u8; 20] = hex::decode(v).ok_or_else(bad)?;
+                    t.filters[1].insert(&d);
+                    t.sha1.insert(d, id)
                 }
                 IndicatorType::FileSha256 => {
-                    t.sha256.insert(hex::decode(v).ok_or_else(bad)?, id)
+                    let d: [u8; 32] = hex::decode(v).ok_or_else(bad)?;
+                    t.filters[2].insert(&d);
+                    t.sha256.insert(d, id)
                 }
                 IndicatorType::CertificateThumbprint if v.len() == 40 => {
                     t.cert_sha1.insert(hex::decode(v).ok_or_else(bad)?, id)

@@ -173,3 +173,85 @@ impl ValueTable {
         self.index.len()
     }
 }
+
+/// A bitmap of digest prefixes in front of a hash table. Almost every
+/// digest replay looks up is not listed; for those the bitmap answers
+/// from its first few hex digits, without decoding the rest, hashing or
+/// probing the table (those were most of the cost of a lookup). It may
+/// say "maybe" for a digest that is not listed, never "no" for one that
+/// is.
+#[derive(Clone, Debug)]
+pub(crate) struct DigestFilter {
+    words: Box<[u64]>,
+    /// log2 of the number of bits: about 16 per digest, so one in ~16
+    /// unlisted digests gets past it.
+    bits: u32,
+}
+
+impl DigestFilter {
+    pub(crate) fn with_capacity(n: usize) -> Self {
+        let size = (n.max(1) * 16).next_power_of_two().clamp(1 << 12, 1 << 24);
+        DigestFilter {
+            words: vec![0; size / 64].into_boxed_slice(),
+            bits: size.trailing_zeros(),
+        }
+    }
+
+    /// Marks a digest (at least 8 bytes).
+    pub(crate) fn insert(&mut self, digest: &[u8]) {
+        let top = u64::from_be_bytes(digest[..8].try_into().expect("8 bytes"));
+        let i = (top >> (64 - self.bits)) as usize;
+        self.words[i / 64] |= 1 << (i % 64);
+    }
+
+    /// False only when no digest with this hex text's prefix was marked.
+    /// Text that is not hex gets "maybe": the full lookup refuses it.
+    #[inline]
+    pub(crate) fn may_contain_hex(&self, hex: &[u8]) -> bool {
+        let digits = self.bits.div_ceil(4) as usize;
+        let Some(prefix) = hex.get(..digits) else { return true };
+        let (mut v, mut bad) = (0u64, 0u8);
+        for &c in prefix {
+            let n = crate::value::hex::nibble(c);
+            bad |= n;
+            v = (v << 4) | u64::from(n & 0x0f);
+        }
+        if bad & 0x10 != 0 {
+            return true;
+        }
+        let i = (v >> (4 * digits as u32 - self.bits)) as usize;
+        self.words[i / 64] & (1 << (i % 64)) != 0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::value::hex;
+
+    #[test]
+    fn digest_filter_never_says_no_to_a_marked_digest() {
+        let mut f = DigestFilter::with_capacity(3);
+        let marked = [
+            "00112233445566778899aabbccddeeff",
+            "FFEEDDCCBBAA99887766554433221100",
+        ];
+        for m in marked {
+            f.insert(&hex::decode::<16>(m.as_bytes()).unwrap());
+            assert!(f.may_contain_hex(m.as_bytes()));
+            assert!(f.may_contain_hex(m.to_ascii_lowercase().as_bytes()));
+        }
+        // Not hex, or too short: the full lookup decides.
+        assert!(f.may_contain_hex(b"zz112233445566778899aabbccddeeff"));
+        assert!(f.may_contain_hex(b"0"));
+        // An unmarked prefix is turned away.
+        let refused = (0..256u32)
+            .filter(|i| {
+                !f.may_contain_hex(
+                    format!("{i:02x}{}", "0".repeat(30)).as_bytes(),
+                )
+            })
+            .count();
+        assert!(refused >= 250, "{refused}");
+    }
+}

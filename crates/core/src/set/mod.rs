@@ -150,6 +150,9 @@ impl IndicatorSet {
     /// A value that is not hex of the right length matches nothing.
     #[inline]
     pub fn match_hash(&self, kind: HashKind, hex: &[u8]) -> &[IndicatorId] {
+        if !self.files.filters[kind as usize].may_contain_hex(hex) {
+            return &[];
+        }
         match kind {
             HashKind::Md5 => {
                 hex::decode::<16>(hex).map_or(&[], |k| self.files.md5.get(&k))

@@ -21,6 +21,12 @@ pub fn decode<const N: usize>(hex: &[u8]) -> Option<[u8; N]> {
     (bad & 0x10 == 0).then_some(out)
 }
 
+/// The value of one hex digit (either case), or 0x10 for any other byte.
+#[inline]
+pub fn nibble(b: u8) -> u8 {
+    NIBBLE[usize::from(b)]
+}
+
 /// Hex digit values; 0x10 marks a byte that is not a hex digit.
 static NIBBLE: [u8; 256] = {
     let mut t = [0x10u8; 256];
