@@ -265,6 +265,19 @@ pub struct MetaInterner {
     reused: u64,
 }
 
+/// `a == b`, inline for the short and mostly empty cells of metadata:
+/// a `memcmp` call per cell cost almost half of loading a row (perf).
+#[inline]
+fn short_eq(a: &str, b: &str) -> bool {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    a.len() == b.len()
+        && if a.len() <= 16 {
+            a.iter().zip(b).all(|(x, y)| x == y)
+        } else {
+            a == b
+        }
+}
+
 /// A row's metadata cells as read, in a loader's own order.
 type RawCells = Box<[Box<str>]>;
 
@@ -295,7 +308,10 @@ impl MetaInterner {
     pub fn by_cells(&self, cells: &[&str]) -> Option<Arc<Meta>> {
         self.by_cells
             .iter()
-            .find(|(c, _)| c.iter().map(|b| &**b).eq(cells.iter().copied()))
+            .find(|(c, _)| {
+                c.len() == cells.len()
+                    && c.iter().zip(cells).all(|(a, b)| short_eq(a, b))
+            })
             .map(|(_, m)| Arc::clone(m))
     }
 
@@ -314,7 +330,7 @@ impl MetaInterner {
     /// The title as an `Arc`, shared with the previous row's when equal.
     pub fn title(&mut self, title: Cow<'_, str>) -> Arc<str> {
         if let Some(last) = &self.last_title
-            && **last == *title
+            && short_eq(last, &title)
         {
             return Arc::clone(last);
         }

@@ -182,7 +182,7 @@ fn same_key(a: &[u8], b: &[u8]) -> bool {
         return false;
     }
     match n {
-        0..8 => a == b,
+        0..8 => a.iter().zip(b).all(|(x, y)| x == y),
         8..=16 => {
             word::<8>(a, 0) == word::<8>(b, 0)
                 && word::<8>(a, n - 8) == word::<8>(b, n - 8)
