@@ -71,7 +71,18 @@ impl Columns {
 const BLOCK: usize = 16 << 20;
 
 pub(super) fn load(ctx: &mut Context<'_>, bytes: &[u8]) -> Result<(), String> {
-    load_stream(ctx, bytes)
+    if bytes.len() > BLOCK {
+        return load_stream(ctx, bytes);
+    }
+    // Already in memory and one block: read in place, without a copy.
+    let bytes = bytes.strip_prefix(BOM).unwrap_or(bytes);
+    let (cols, body) = header(bytes)?;
+    if super::rows_are_lines(&bytes[body..]) {
+        block(ctx, &cols, &bytes[body..], 2);
+    } else {
+        rows(ctx, &cols, &bytes[body..], 2);
+    }
+    Ok(())
 }
 
 /// Reads a CSV a block at a time; the whole rows of each block are read
@@ -163,7 +174,11 @@ fn block(ctx: &mut Context<'_>, cols: &Columns, body: &[u8], line: u64) {
     let outs: Vec<Loaded> = pieces
         .par_iter()
         .map(|&(first_line, piece)| {
-            let mut c = Context::new(&ctx.file, ctx.opts);
+            // Its own copy of the file name: every row's source holds a
+            // reference, and one counter shared by both threads would
+            // bounce between their caches on every row.
+            let file: Arc<str> = Arc::from(&*ctx.file);
+            let mut c = Context::new(&file, ctx.opts);
             simple_rows(&mut c, cols, piece, first_line);
             c.out
         })

@@ -490,7 +490,7 @@ fn csv_row_error(e: &csv::Error) -> String {
 /// True when no quoted field spans lines: every line has an even number
 /// of quotes (an escaped quote is two).
 fn rows_are_lines(body: &[u8]) -> bool {
-    if !body.contains(&b'"') {
+    if memchr::memchr(b'"', body).is_none() {
         return true;
     }
     body.split(|&b| b == b'\n')

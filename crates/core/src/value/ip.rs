@@ -25,20 +25,25 @@ pub fn may_be_addr(s: &str) -> bool {
 /// `a.to_string()`, without the formatting machinery (loaders format
 /// every IPv4 indicator).
 pub fn format_v4(a: std::net::Ipv4Addr) -> String {
-    let mut s = String::with_capacity(15);
+    // On the stack first, so the string is allocated once at its size.
+    let (mut buf, mut n) = ([0u8; 15], 0);
     for (i, o) in a.octets().into_iter().enumerate() {
         if i > 0 {
-            s.push('.');
+            buf[n] = b'.';
+            n += 1;
         }
         if o >= 100 {
-            s.push(char::from(b'0' + o / 100));
+            buf[n] = b'0' + o / 100;
+            n += 1;
         }
         if o >= 10 {
-            s.push(char::from(b'0' + o / 10 % 10));
+            buf[n] = b'0' + o / 10 % 10;
+            n += 1;
         }
-        s.push(char::from(b'0' + o % 10));
+        buf[n] = b'0' + o % 10;
+        n += 1;
     }
-    s
+    String::from_utf8(buf[..n].to_vec()).expect("ASCII digits and dots")
 }
 
 /// Turns an IPv4-mapped IPv6 address into its IPv4 address.
