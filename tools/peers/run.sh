@@ -25,8 +25,9 @@ slice="$DATA/slice-100MB.jsonl"
 [ -f "$slice" ] || head -c 100000000 "$events" | sed '$d' > "$slice"
 cat "$events" > /dev/null
 
-iocmatch() {  # median MB/s of 3 runs
+iocmatch() {  # median MB/s of 3 runs, each on a freshly warmed cache
     for _ in 1 2 3; do
+        cat "$1" > /dev/null
         target/release/iocmatch replay -q -j "$2" -i "$indicators" "$1" --report /tmp/peers-report.json || true
         python3 -c 'import json; print(json.load(open("/tmp/peers-report.json"))["totals"]["mb_per_s"])'
     done | sort -n | sed -n 2p
@@ -35,6 +36,7 @@ iocmatch() {  # median MB/s of 3 runs
 echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), $(date -u +%F)"
 duck_version=$("$venv/bin/python" -c 'import duckdb; print(duckdb.__version__)')
 io_full=$(iocmatch "$events" "$THREADS")
+cat "$events" > /dev/null
 duck=$("$venv/bin/python" tools/peers/duckdb_join.py "$events" "$indicators" "$THREADS")
 duck_mbs=$(python3 -c "import json; print(json.loads('$duck')['mb_per_s'])")
 io_slice=$(iocmatch "$slice" 1)
