@@ -262,6 +262,11 @@ impl<'a> Scanner<'a, '_> {
                     seen |= bit;
                     self.column(p, col)?;
                 }
+                // Most unread values are strings: skipped without the
+                // general (recursive, not inlined) `skip`.
+                None if self.peek() == Some(b'"') => {
+                    self.string()?;
+                }
                 None => self.skip(0)?,
             }
             match self.peek()? {
