@@ -4,8 +4,8 @@
 //! command lines, `AdditionalFields`). Instead of walking each string
 //! byte by byte to its closing quote, this pass marks every quote that
 //! is not escaped in a bitmap, as simdjson's first stage does: the byte
-//! classes of a 64-byte block become three 64-bit masks (quotes,
-//! backslashes, control bytes), and a few integer operations on the
+//! classes of a 64-byte block become 64-bit masks (quotes, backslashes,
+//! control bytes, high bytes), and a few integer operations on the
 //! backslash mask tell which bytes are escaped. Finding the end of a
 //! string is then a shift and a trailing-zero count.
 //!
@@ -14,8 +14,9 @@
 //! space, off the fast path), only valid escapes (`\u` included), and
 //! whether the line is plain ASCII (then UTF-8 validation is skipped).
 //!
-//! The byte classes come from AVX2 where the CPU has it and from a plain
-//! loop elsewhere; both give the same masks, and a test holds them to it.
+//! The byte classes come from AVX-512 or AVX2, whichever the CPU has
+//! (checked at run time), and from a plain loop elsewhere; all three give
+//! the same masks, and a property test holds them to it.
 
 /// A line's unescaped quotes and backslashes, as bitmaps (bit `i % 64`
 /// of word `i / 64` stands for byte `i`). Reused from line to line.
