@@ -193,3 +193,27 @@ fn certificates_from_feeds_need_their_own_action() {
     ]);
     assert_eq!(o.status.code(), Some(2));
 }
+
+/// The portal saves CSV with CRLF line ends; a rejection must name the
+/// line an editor shows, in a file large enough to be read in parallel.
+#[test]
+fn crlf_files_name_the_lines_an_editor_shows() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("portal.csv");
+    let mut csv =
+        String::from("IndicatorType,IndicatorValue,Action,Title\r\n");
+    for i in 0..20_000 {
+        if i == 12_345 {
+            csv.push_str("IpAddress,10.0.0.1,Audit,private\r\n");
+        } else {
+            csv.push_str(&format!("DomainName,d{i}.example.com,Audit,t\r\n"));
+        }
+    }
+    std::fs::write(&path, csv).unwrap();
+    let o = iocmatch(&[os("check"), os("--json"), path.as_os_str()]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["loaded"], 19_999);
+    // Header on line 1, row i on line i + 2.
+    assert_eq!(v["rejected"][0]["line"], 12_345 + 2, "{v}");
+}
