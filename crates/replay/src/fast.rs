@@ -200,6 +200,18 @@ impl<'a> Scanner<'a, '_> {
         self.b.get(self.i).copied()
     }
 
+    /// After a member of an object or array: `,` (another follows:
+    /// true) or `close` (it ends: false); anything else is `None`.
+    fn next_member(&mut self, close: u8) -> Option<bool> {
+        let c = self.peek()?;
+        self.i += 1;
+        match c {
+            b',' => Some(true),
+            c if c == close => Some(false),
+            _ => None,
+        }
+    }
+
     fn eat(&mut self, c: u8) -> Option<()> {
         (self.peek()? == c).then(|| self.i += 1)
     }
@@ -227,13 +239,8 @@ impl<'a> Scanner<'a, '_> {
                 b"records" | b"category" | b"properties" => return None,
                 _ => self.skip(0)?,
             }
-            match self.peek()? {
-                b',' => self.i += 1,
-                b'}' => {
-                    self.i += 1;
-                    return Some(());
-                }
-                _ => return None,
+            if !self.next_member(b'}')? {
+                return Some(());
             }
         }
     }
@@ -269,13 +276,8 @@ impl<'a> Scanner<'a, '_> {
                 }
                 None => self.skip(0)?,
             }
-            match self.peek()? {
-                b',' => self.i += 1,
-                b'}' => {
-                    self.i += 1;
-                    return Some(());
-                }
-                _ => return None,
+            if !self.next_member(b'}')? {
+                return Some(());
             }
         }
     }
@@ -459,13 +461,8 @@ impl<'a> Scanner<'a, '_> {
                     self.key()?;
                     self.eat(b':')?;
                     self.skip(depth + 1)?;
-                    match self.peek()? {
-                        b',' => self.i += 1,
-                        b'}' => {
-                            self.i += 1;
-                            return Some(());
-                        }
-                        _ => return None,
+                    if !self.next_member(b'}')? {
+                        return Some(());
                     }
                 }
             }
@@ -476,13 +473,8 @@ impl<'a> Scanner<'a, '_> {
                 }
                 loop {
                     self.skip(depth + 1)?;
-                    match self.peek()? {
-                        b',' => self.i += 1,
-                        b']' => {
-                            self.i += 1;
-                            return Some(());
-                        }
-                        _ => return None,
+                    if !self.next_member(b']')? {
+                        return Some(());
                     }
                 }
             }
