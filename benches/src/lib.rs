@@ -24,3 +24,20 @@ pub fn compile(bytes: &[u8]) -> IndicatorSet {
             .expect("generated CSV loads");
     IndicatorSet::new(loaded.indicators).expect("compiles")
 }
+
+/// About `bytes` of generated export lines (JSON Lines, the generator's
+/// record mix and hit rate), in memory.
+pub fn export_lines(bytes: usize) -> Vec<u8> {
+    use iocmatch_gen::records::RecordGen;
+    use iocmatch_gen::rng::Rng;
+    let world = iocmatch_gen::World::new(42, 50);
+    let mut records = RecordGen::new(&world, Rng::new(7), 0.01);
+    let mut out = Vec::with_capacity(bytes + 4096);
+    let mut time = 1_784_332_800_000_000_000; // 2026-07-18
+    while out.len() < bytes {
+        records.record(&mut out, time);
+        out.push(b'\n');
+        time += 1_000_000;
+    }
+    out
+}
