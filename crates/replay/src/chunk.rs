@@ -41,7 +41,9 @@ pub(crate) struct ChunkOut {
     pub filtered: u64,
     pub rejected: Vec<(u64, u32, RejectReason)>,
     pub hits: Vec<HitRecord>,
-    pub tables: HashMap<Box<str>, u64>,
+    /// Records per table (foldhash: SipHash on every record showed up
+    /// at ~2% of replay).
+    pub tables: HashMap<Box<str>, u64, foldhash::fast::RandomState>,
     pub malformed: Malformed,
 }
 
