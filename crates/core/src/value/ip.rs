@@ -127,6 +127,26 @@ impl Cidr {
     }
 }
 
+impl Cidr {
+    /// The canonical text, as [`Display`](std::fmt::Display) writes it,
+    /// without the formatting machinery for IPv4 networks (the common
+    /// case when loading large sets).
+    pub fn to_normal_string(&self) -> String {
+        match self.addr {
+            IpAddr::V4(a) => {
+                let mut s = format_v4(a);
+                s.push('/');
+                if self.prefix >= 10 {
+                    s.push(char::from(b'0' + self.prefix / 10));
+                }
+                s.push(char::from(b'0' + self.prefix % 10));
+                s
+            }
+            IpAddr::V6(_) => self.to_string(),
+        }
+    }
+}
+
 impl std::fmt::Display for Cidr {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "{}/{}", self.addr, self.prefix)
@@ -241,7 +261,13 @@ mod tests {
         ] {
             let ip = std::net::Ipv4Addr::from(a);
             assert_eq!(format_v4(ip), ip.to_string());
+            for prefix in 0..=32 {
+                let c = Cidr { addr: IpAddr::V4(ip), prefix };
+                assert_eq!(c.to_normal_string(), c.to_string());
+            }
         }
+        let v6 = Cidr { addr: "2001:db8::".parse().unwrap(), prefix: 32 };
+        assert_eq!(v6.to_normal_string(), "2001:db8::/32");
     }
 
     #[test]
@@ -291,7 +317,7 @@ mod tests {
     #[test]
     fn cidr_parsing() {
         assert_eq!(
-            Cidr::parse("10.0.0.0/8").unwrap().to_string(),
+            Cidr::parse("10.0.0.0/8").unwrap().to_normal_string(),
             "10.0.0.0/8"
         );
         assert!(Cidr::parse("10.0.0.1/8").is_err());

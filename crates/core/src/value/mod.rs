@@ -85,7 +85,7 @@ fn thumbprint(v: &str) -> Result<String, String> {
 fn ip_value(v: &str) -> Result<String, String> {
     if v.contains('/') {
         return ip::Cidr::parse(v)
-            .map(|c| c.to_string())
+            .map(|c| c.to_normal_string())
             .map_err(|why| format!("invalid CIDR network: {why}"));
     }
     let addr = ip::parse_addr(v).ok_or("not an IP address")?;

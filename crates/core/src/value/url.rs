@@ -85,7 +85,17 @@ impl<'a> Url<'a> {
     /// The normalised text: the default port dropped, IPv6 hosts in
     /// brackets.
     pub fn to_normal_string(&self) -> String {
-        let mut out = String::new();
+        // Sized once: growing it piece by piece reallocated several
+        // times per URL.
+        let size = self.scheme.as_ref().map_or(0, |s| s.len() + 3)
+            + match &self.host {
+                Host::Name(n) => n.len(),
+                Host::Ip(_) => 41,
+            }
+            + 6
+            + self.path.len()
+            + self.query.as_ref().map_or(0, |q| q.len() + 1);
+        let mut out = String::with_capacity(size);
         if let Some(scheme) = &self.scheme {
             out.push_str(scheme);
             out.push_str("://");
