@@ -223,23 +223,27 @@ impl Eval<'_, '_, '_> {
         ) {
             return;
         }
-        let Some(f) = self.p.additional_fields.inspected() else { return };
-        let (col, value) = match action {
-            "DnsConnectionInspected" => {
-                ("AdditionalFields.query", f.query.as_str().map(str::to_owned))
-            }
-            "SslConnectionInspected" => (
-                "AdditionalFields.server_name",
-                f.server_name.as_str().map(str::to_owned),
-            ),
-            _ => (
-                "AdditionalFields.host",
-                f.host.as_str().map(|h| {
-                    format!("http://{h}{}", f.uri.as_str().unwrap_or(""))
-                }),
-            ),
-        };
-        if let Some(v) = value
+        let value = self.p.additional_fields.with_inspected(|f| {
+            let f = f?;
+            Some(match action {
+                "DnsConnectionInspected" => {
+                    ("AdditionalFields.query", f.query.as_str()?.to_owned())
+                }
+                "SslConnectionInspected" => (
+                    "AdditionalFields.server_name",
+                    f.server_name.as_str()?.to_owned(),
+                ),
+                _ => (
+                    "AdditionalFields.host",
+                    format!(
+                        "http://{}{}",
+                        f.host.as_str()?,
+                        f.uri.as_str().unwrap_or("")
+                    ),
+                ),
+            })
+        });
+        if let Some((col, v)) = value
             && !self.network(col, &v)
         {
             malformed.hosts += 1;

@@ -13,7 +13,7 @@ use std::borrow::Cow;
 use std::cell::RefCell;
 
 use crate::quotes::Quotes;
-use crate::record::{Extra, Line, Properties, Text};
+use crate::record::{Extra, Inspected, Line, Properties, Text};
 
 /// Nesting deeper than this goes to the full parser.
 const MAX_DEPTH: usize = 64;
@@ -32,6 +32,24 @@ pub fn scan_into<'a>(line: &'a [u8], out: &mut Line<'a>) -> Option<()> {
         static QUOTES: RefCell<Quotes> = RefCell::default();
     }
     QUOTES.with(|q| scan_with(&mut q.borrow_mut(), line, out))
+}
+
+/// Reads the host fields of an inspected network event's
+/// `AdditionalFields` (a flat JSON object), or `None` to ask for the full
+/// parser, on the same terms as [`scan`].
+pub fn scan_inspected(text: &str) -> Option<Inspected<'_>> {
+    thread_local! {
+        static QUOTES: RefCell<Quotes> = RefCell::default();
+    }
+    QUOTES.with(|q| {
+        let quotes = &mut q.borrow_mut();
+        let line = text.as_bytes();
+        quotes.index(line)?;
+        let mut s = Scanner { s: text, b: line, i: 0, quotes };
+        let mut out = Inspected::default();
+        s.inspected(&mut out)?;
+        (s.i == line.len()).then_some(out)
+    })
 }
 
 fn scan_with<'a>(
@@ -273,6 +291,41 @@ impl<'a> Scanner<'a, '_> {
                 // general (recursive, not inlined) `skip`.
                 None if self.peek() == Some(b'"') => {
                     self.string()?;
+                }
+                None => self.skip(0)?,
+            }
+            if !self.next_member(b'}')? {
+                return Some(());
+            }
+        }
+    }
+
+    /// An inspected event's fields: `query`, `host`, `uri` and
+    /// `server_name` are read, anything else is skipped.
+    fn inspected(&mut self, out: &mut Inspected<'a>) -> Option<()> {
+        self.eat(b'{')?;
+        if self.eat(b'}').is_some() {
+            return Some(());
+        }
+        let mut seen = 0u8;
+        loop {
+            let (ks, ke) = self.key()?;
+            self.eat(b':')?;
+            let field = match &self.b[ks..ke] {
+                b"query" => Some((0, &mut out.query)),
+                b"host" => Some((1, &mut out.host)),
+                b"uri" => Some((2, &mut out.uri)),
+                b"server_name" => Some((3, &mut out.server_name)),
+                _ => None,
+            };
+            match field {
+                Some((bit, slot)) => {
+                    if seen & (1 << bit) != 0 {
+                        // A duplicate field: the full parser refuses it.
+                        return None;
+                    }
+                    seen |= 1 << bit;
+                    self.text_into(slot)?;
                 }
                 None => self.skip(0)?,
             }

@@ -175,18 +175,77 @@ impl<'a> Extra<'a> {
     /// The inspected-host fields. A string that is not a JSON object (it
     /// happens: truncated values are seen in real exports) yields none.
     pub fn inspected(&self) -> Option<Inspected<'_>> {
+        self.with_inspected(|f| f.cloned().map(Inspected::into_owned))
+    }
+
+    /// Calls `f` with the inspected-host fields (as
+    /// [`Extra::inspected`] gives them), borrowed from a decoded copy
+    /// that lives only for the call: no field is copied.
+    pub fn with_inspected<R>(
+        &self,
+        f: impl FnOnce(Option<&Inspected<'_>>) -> R,
+    ) -> R {
         match self {
-            Extra::None => None,
-            Extra::Fields(f) => Some(f.clone()),
-            Extra::Json(s) => serde_json::from_str::<Inspected<'_>>(s).ok(),
+            Extra::None => f(None),
+            Extra::Fields(fields) => f(Some(fields)),
+            Extra::Json(s) => f(parse_inspected(s).as_ref()),
             Extra::Quoted(q) => {
-                let s: String = serde_json::from_str(q).ok()?;
-                serde_json::from_str::<Inspected<'_>>(&s)
-                    .ok()
-                    .map(Inspected::into_owned)
+                let Some(s) = unescape(q) else { return f(None) };
+                f(parse_inspected(&s).as_ref())
             }
         }
     }
+}
+
+/// Reads the fields of a decoded `AdditionalFields` string: the fast
+/// path where it can be exact, serde_json elsewhere.
+fn parse_inspected(s: &str) -> Option<Inspected<'_>> {
+    crate::fast::scan_inspected(s)
+        .or_else(|| serde_json::from_str::<Inspected<'_>>(s).ok())
+}
+
+/// Decodes a JSON string literal (quotes included). The common escapes
+/// are undone here; a `\u` escape, or anything a string literal may not
+/// hold (a bare quote, a control byte), is left to serde_json, which
+/// decides.
+fn unescape(quoted: &str) -> Option<String> {
+    let full = || serde_json::from_str(quoted).ok();
+    let Some(inner) =
+        quoted.strip_prefix('"').and_then(|q| q.strip_suffix('"'))
+    else {
+        return full();
+    };
+    // One pass over the bytes: the values are short and escape-dense,
+    // and a search call per escape cost more than this loop.
+    let bytes = inner.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while let Some(&b) = bytes.get(i) {
+        let decoded = match b {
+            b'\\' => match bytes.get(i + 1) {
+                Some(b'"') => b'"',
+                Some(b'\\') => b'\\',
+                Some(b'/') => b'/',
+                Some(b'b') => 0x08,
+                Some(b'f') => 0x0c,
+                Some(b'n') => b'\n',
+                Some(b'r') => b'\r',
+                Some(b't') => b'\t',
+                _ => return full(),
+            },
+            // Not allowed bare inside a string literal.
+            b'"' | 0..0x20 => return full(),
+            _ => {
+                out.push(b);
+                i += 1;
+                continue;
+            }
+        };
+        out.push(decoded);
+        i += 2;
+    }
+    // Only ASCII bytes were replaced or dropped, so this is still UTF-8.
+    String::from_utf8(out).ok()
 }
 
 impl<'de: 'a, 'a> Deserialize<'de> for Extra<'a> {
@@ -446,5 +505,96 @@ mod tests {
             );
             assert_eq!(p.parse(b"hello").unwrap_err(), LineError::NotJson);
         }
+    }
+
+    /// The reference reading of `AdditionalFields`: serde_json for the
+    /// string, then for the object in it.
+    fn reference(e: &Extra<'_>) -> Option<Inspected<'static>> {
+        let owned = |s: &str| {
+            serde_json::from_str::<Inspected<'_>>(s)
+                .ok()
+                .map(Inspected::into_owned)
+        };
+        match e {
+            Extra::Quoted(q) => {
+                owned(&serde_json::from_str::<String>(q).ok()?)
+            }
+            Extra::Json(s) => owned(s),
+            _ => None,
+        }
+    }
+
+    const SEEDS: [&str; 4] = [
+        r#"{"direction":"Out","query":"apistatic.io","answers":"[\"52.96.1.1\"]"}"#,
+        r#"{"direction":"Out","host":"mediasync.de","uri":"/a?b=c","method":"GET"}"#,
+        r#"{"server_name":"e.com","query":12,"x":{"a":[1,null,true]},"host":"h\u00e9.com"}"#,
+        r#"{"uri":"/x","host":"a.b","uri":"/y"}"#,
+    ];
+
+    fn mutated() -> impl proptest::strategy::Strategy<Value = String> {
+        use proptest::prelude::*;
+        let edit = (
+            any::<prop::sample::Index>(),
+            0u8..3,
+            prop::sample::select(br#""\{}[],: ux0-.ntfe/"#.to_vec()),
+        );
+        (
+            prop::sample::select(SEEDS.to_vec()),
+            prop::collection::vec(edit, 0..4),
+        )
+            .prop_map(|(seed, edits)| {
+                let mut b = seed.as_bytes().to_vec();
+                for (at, op, c) in edits {
+                    if b.is_empty() {
+                        break;
+                    }
+                    let i = at.index(b.len());
+                    match op {
+                        0 => {
+                            b.remove(i);
+                        }
+                        1 => b.insert(i, c),
+                        _ => b[i] = c,
+                    }
+                }
+                String::from_utf8_lossy(&b).into_owned()
+            })
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig { cases: 2000, ..Default::default() })]
+
+        #[test]
+        fn inspected_fields_read_as_serde_reads_them(inner in mutated(), raw in mutated()) {
+            // The object as it is, and as a string literal: encoded
+            // properly, and mutated in its encoded form.
+            let quoted = serde_json::to_string(&inner).unwrap();
+            let raw_quoted = format!("\"{raw}\"");
+            for e in [Extra::Json(Cow::Borrowed(&inner)), Extra::Quoted(&quoted), Extra::Quoted(&raw_quoted)] {
+                proptest::prop_assert_eq!(e.inspected(), reference(&e), "{:?}", e);
+            }
+        }
+
+        #[test]
+        fn unescape_is_serdes(raw in proptest::collection::vec(proptest::sample::select(
+            br#"\\\\"nrtbfu/0a9Ed"#.iter().copied().chain([0x01, b'\n']).collect::<Vec<u8>>(),
+        ), 0..24)) {
+            let q = format!("\"{}\"", String::from_utf8(raw).unwrap());
+            proptest::prop_assert_eq!(unescape(&q), serde_json::from_str::<String>(&q).ok(), "{:?}", q);
+        }
+    }
+
+    #[test]
+    fn fast_inspected_takes_the_plain_shapes() {
+        let i = crate::fast::scan_inspected(SEEDS[0]).unwrap();
+        assert_eq!(i.query.as_str(), Some("apistatic.io"));
+        let i = crate::fast::scan_inspected(SEEDS[1]).unwrap();
+        assert_eq!(
+            (i.host.as_str(), i.uri.as_str()),
+            (Some("mediasync.de"), Some("/a?b=c"))
+        );
+        // A duplicate field is the full parser's call (which refuses it).
+        assert_eq!(crate::fast::scan_inspected(SEEDS[3]), None);
+        assert_eq!(Extra::Json(Cow::Borrowed(SEEDS[3])).inspected(), None);
     }
 }
