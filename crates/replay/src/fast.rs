@@ -234,10 +234,14 @@ impl<'a> Scanner<'a, '_> {
         (self.peek()? == c).then(|| self.i += 1)
     }
 
-    /// The top-level object: `category` and `properties`; an Event Hub
-    /// body (`records`) goes to the full parser.
-    fn top(&mut self, line: &mut Line<'a>) -> Option<()> {
-        let (mut seen_cat, mut seen_props) = (false, false);
+    /// An object at `self.i`: for each member, `value` is called with
+    /// the key's span and `self.i` at the value, which it must read.
+    /// Keys with escapes go to the full parser.
+    #[inline]
+    fn object(
+        &mut self,
+        mut value: impl FnMut(&mut Self, usize, usize) -> Option<()>,
+    ) -> Option<()> {
         self.eat(b'{')?;
         if self.eat(b'}').is_some() {
             return Some(());
@@ -245,22 +249,32 @@ impl<'a> Scanner<'a, '_> {
         loop {
             let (ks, ke) = self.key()?;
             self.eat(b':')?;
-            match &self.b[ks..ke] {
-                b"category" if !seen_cat => {
-                    seen_cat = true;
-                    line.category = self.text()?;
-                }
-                b"properties" if !seen_props => {
-                    seen_props = true;
-                    self.properties(&mut line.properties)?;
-                }
-                b"records" | b"category" | b"properties" => return None,
-                _ => self.skip(0)?,
-            }
+            value(self, ks, ke)?;
             if !self.next_member(b'}')? {
                 return Some(());
             }
         }
+    }
+
+    /// The top-level object: `category` and `properties`; an Event Hub
+    /// body (`records`) goes to the full parser.
+    fn top(&mut self, line: &mut Line<'a>) -> Option<()> {
+        let (mut seen_cat, mut seen_props) = (false, false);
+        self.object(|s, ks, ke| {
+            match &s.b[ks..ke] {
+                b"category" if !seen_cat => {
+                    seen_cat = true;
+                    line.category = s.text()?;
+                }
+                b"properties" if !seen_props => {
+                    seen_props = true;
+                    s.properties(&mut line.properties)?;
+                }
+                b"records" | b"category" | b"properties" => return None,
+                _ => s.skip(0)?,
+            }
+            Some(())
+        })
     }
 
     /// `properties`: an object of columns, or `null`.
@@ -269,70 +283,45 @@ impl<'a> Scanner<'a, '_> {
             self.literal(b"null")?;
             return Some(());
         }
-        self.eat(b'{')?;
         let p = out.insert(Properties::default());
-        if self.eat(b'}').is_some() {
-            return Some(());
-        }
         let mut seen = 0u32;
-        loop {
-            let (ks, ke) = self.key()?;
-            self.eat(b':')?;
-            match column(self.b, ks, ke) {
+        self.object(|s, ks, ke| {
+            match column(s.b, ks, ke) {
                 Some(col) => {
                     let bit = 1u32 << col as u32;
                     if seen & bit != 0 {
                         return None;
                     }
                     seen |= bit;
-                    self.column(p, col)?;
+                    s.column(p, col)
                 }
                 // Most unread values are strings: skipped without the
                 // general (recursive, not inlined) `skip`.
-                None if self.peek() == Some(b'"') => {
-                    self.string()?;
-                }
-                None => self.skip(0)?,
+                None if s.peek() == Some(b'"') => s.string().map(|_| ()),
+                None => s.skip(0),
             }
-            if !self.next_member(b'}')? {
-                return Some(());
-            }
-        }
+        })
     }
 
     /// An inspected event's fields: `query`, `host`, `uri` and
     /// `server_name` are read, anything else is skipped.
     fn inspected(&mut self, out: &mut Inspected<'a>) -> Option<()> {
-        self.eat(b'{')?;
-        if self.eat(b'}').is_some() {
-            return Some(());
-        }
         let mut seen = 0u8;
-        loop {
-            let (ks, ke) = self.key()?;
-            self.eat(b':')?;
-            let field = match &self.b[ks..ke] {
-                b"query" => Some((0, &mut out.query)),
-                b"host" => Some((1, &mut out.host)),
-                b"uri" => Some((2, &mut out.uri)),
-                b"server_name" => Some((3, &mut out.server_name)),
-                _ => None,
+        self.object(|s, ks, ke| {
+            let (bit, slot) = match &s.b[ks..ke] {
+                b"query" => (0, &mut out.query),
+                b"host" => (1, &mut out.host),
+                b"uri" => (2, &mut out.uri),
+                b"server_name" => (3, &mut out.server_name),
+                _ => return s.skip(0),
             };
-            match field {
-                Some((bit, slot)) => {
-                    if seen & (1 << bit) != 0 {
-                        // A duplicate field: the full parser refuses it.
-                        return None;
-                    }
-                    seen |= 1 << bit;
-                    self.text_into(slot)?;
-                }
-                None => self.skip(0)?,
+            if seen & (1 << bit) != 0 {
+                // A duplicate field: the full parser refuses it.
+                return None;
             }
-            if !self.next_member(b'}')? {
-                return Some(());
-            }
-        }
+            seen |= 1 << bit;
+            s.text_into(slot)
+        })
     }
 
     fn column(&mut self, p: &mut Properties<'a>, col: Col) -> Option<()> {
@@ -505,20 +494,7 @@ impl<'a> Scanner<'a, '_> {
         }
         match self.peek()? {
             b'"' => self.string().map(|_| ()),
-            b'{' => {
-                self.i += 1;
-                if self.eat(b'}').is_some() {
-                    return Some(());
-                }
-                loop {
-                    self.key()?;
-                    self.eat(b':')?;
-                    self.skip(depth + 1)?;
-                    if !self.next_member(b'}')? {
-                        return Some(());
-                    }
-                }
-            }
+            b'{' => self.object(|s, _, _| s.skip(depth + 1)),
             b'[' => {
                 self.i += 1;
                 if self.eat(b']').is_some() {
