@@ -211,18 +211,14 @@ const PREFETCH_AHEAD: usize = 8 << 10;
 /// current line is read; returns where the next call goes on.
 fn prefetch(chunk: &[u8], from: usize, to: usize) -> usize {
     let to = to.min(chunk.len());
-    let mut at = from;
-    while at < to {
-        #[cfg(target_arch = "x86_64")]
+    #[cfg(target_arch = "x86_64")]
+    for at in (from..to).step_by(64) {
+        use std::arch::x86_64::{_MM_HINT_T0, _mm_prefetch};
         // SAFETY: a prefetch is a hint: it reads nothing and cannot
         // fault, and the address lies inside the chunk.
-        unsafe {
-            use std::arch::x86_64::{_MM_HINT_T0, _mm_prefetch};
-            _mm_prefetch::<_MM_HINT_T0>(chunk.as_ptr().add(at).cast());
-        }
-        at += 64;
+        unsafe { _mm_prefetch::<_MM_HINT_T0>(chunk.as_ptr().add(at).cast()) };
     }
-    at.max(from)
+    to.max(from)
 }
 
 fn hit_record(
