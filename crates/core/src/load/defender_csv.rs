@@ -218,7 +218,7 @@ fn simple_rows(
     // UTF-8 is checked once for the piece (a line break is ASCII, so
     // each line of valid text is valid text); per line, the call cost
     // more than the check.
-    let utf8 = std::str::from_utf8(piece).is_ok();
+    let whole = std::str::from_utf8(piece).ok();
     // Likewise, carriage returns are looked for in a line only when the
     // piece has any.
     let any_cr = memchr::memchr(b'\r', piece).is_some();
@@ -230,19 +230,19 @@ fn simple_rows(
         memchr::memchr_iter(b'\n', piece).chain(std::iter::once(piece.len()));
     for end in ends {
         let Some(raw) = piece.get(start..end) else { break };
+        let text = raw.strip_suffix(b"\r").unwrap_or(raw);
+        let text_range = start..start + text.len();
         start = end + 1;
         let at = line;
-        let text = raw.strip_suffix(b"\r").unwrap_or(raw);
         let plain = !any_cr || memchr::memchr(b'\r', text).is_none();
         line += if plain { 1 } else { 1 + super::line_breaks(text) };
         if text.is_empty() {
             continue; // as the csv crate skips empty lines
         }
-        let text = if utf8 {
-            // SAFETY: a line of valid UTF-8 text, cut at ASCII bytes.
-            Ok(unsafe { std::str::from_utf8_unchecked(text) })
-        } else {
-            std::str::from_utf8(text)
+        // A line of valid text, cut at ASCII bytes, is valid text.
+        let text = match whole.and_then(|w| w.get(text_range)) {
+            Some(s) => Ok(s),
+            None => std::str::from_utf8(text),
         };
         match text {
             Ok(s) if plain => {

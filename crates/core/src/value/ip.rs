@@ -125,9 +125,7 @@ impl Cidr {
             _ => false,
         }
     }
-}
 
-impl Cidr {
     /// The canonical text, as [`Display`](std::fmt::Display) writes it,
     /// without the formatting machinery for IPv4 networks (the common
     /// case when loading large sets).
