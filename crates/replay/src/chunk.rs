@@ -68,9 +68,7 @@ impl Worker {
         // no final newline (the last line of a file).
         let tail = (!chunk.ends_with(b"\n") && !chunk.is_empty())
             .then_some(chunk.len());
-        let mut ahead = 0;
         for end in memchr::memchr_iter(b'\n', chunk).chain(tail) {
-            ahead = prefetch(chunk, ahead, end + PREFETCH_AHEAD);
             let line = &chunk[start..end];
             start = end + 1;
             index += 1;
@@ -202,23 +200,6 @@ impl Worker {
             ));
         }
     }
-}
-
-/// How far past the line being read the CPU is asked to fetch.
-const PREFETCH_AHEAD: usize = 8 << 10;
-
-/// Asks the CPU to fetch `chunk[from..to]` into its cache while the
-/// current line is read; returns where the next call goes on.
-fn prefetch(chunk: &[u8], from: usize, to: usize) -> usize {
-    let to = to.min(chunk.len());
-    #[cfg(target_arch = "x86_64")]
-    for at in (from..to).step_by(64) {
-        use std::arch::x86_64::{_MM_HINT_T0, _mm_prefetch};
-        // SAFETY: a prefetch is a hint: it reads nothing and cannot
-        // fault, and the address lies inside the chunk.
-        unsafe { _mm_prefetch::<_MM_HINT_T0>(chunk.as_ptr().add(at).cast()) };
-    }
-    to.max(from)
 }
 
 fn hit_record(

@@ -86,6 +86,7 @@ impl Quotes {
         let mut blocks = line.chunks_exact(64);
         let mut at = 0;
         for block in &mut blocks {
+            prefetch_ahead(block);
             let block: &[u8; 64] = block.try_into().expect("64 bytes");
             let m = classify(block);
             self.push(line, at, m, &mut prev_escaped, &mut high)?;
@@ -161,6 +162,30 @@ impl Quotes {
 #[inline]
 fn below(n: u32) -> u64 {
     (1u64 << n) - 1
+}
+
+/// How far ahead of the block being indexed the CPU is asked to fetch:
+/// a line or two, so that the next lines come from the cache.
+const PREFETCH_AHEAD: usize = 4 << 10;
+
+/// Asks the CPU to fetch the memory `PREFETCH_AHEAD` bytes past `block`.
+/// Finding the next newline was otherwise the first touch of each line
+/// (a bare pass over mapped memory runs at ~8 GB/s on the development
+/// VM). One request per block indexed spreads them out: a burst of them
+/// per line stalled on the CPU's fill buffers when both cores read.
+#[inline(always)]
+fn prefetch_ahead(block: &[u8]) {
+    #[cfg(target_arch = "x86_64")]
+    {
+        use std::arch::x86_64::{_MM_HINT_T0, _mm_prefetch};
+        let ahead = block.as_ptr().wrapping_add(PREFETCH_AHEAD);
+        // SAFETY: a prefetch is a hint: it reads nothing and cannot
+        // fault, whatever the address (past the end of the input, it is
+        // dropped).
+        unsafe { _mm_prefetch::<_MM_HINT_T0>(ahead.cast()) };
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = block;
 }
 
 /// Bytes preceded by an odd run of backslashes, i.e. escaped ones
