@@ -120,8 +120,13 @@ fn write_top(
             let s = &r.indicators.hit[&i];
             writeln!(
                 out,
-                "    {hits:>8} hits {:>6} devices  {} {} ({})",
-                s.devices, ind.indicator_type, ind.value, ind.action
+                "    {hits:>8} {} {:>6} {}  {} {} ({})",
+                noun(hits, "hit "),
+                s.devices,
+                noun(s.devices, "device "),
+                ind.indicator_type,
+                ind.value,
+                ind.action
             )?;
         }
     }
@@ -135,8 +140,27 @@ fn write_top(
     if !devs.is_empty() {
         writeln!(out, "  top devices by alerts:")?;
         for (id, (n, name)) in devs.into_iter().take(TOP) {
-            writeln!(out, "    {n:>8} alerts  {name} ({id})")?;
+            writeln!(out, "    {n:>8} {}  {name} ({id})", noun(n, "alert "))?;
         }
     }
     Ok(())
+}
+
+/// `one` (which ends in a space, to keep columns aligned) for a count of
+/// one, else its plural.
+fn noun(n: u64, one: &str) -> String {
+    if n == 1 { one.to_owned() } else { format!("{}s", one.trim_end()) }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::noun;
+
+    #[test]
+    fn counts_of_one_are_singular_and_columns_stay_aligned() {
+        assert_eq!(noun(1, "alert "), "alert ");
+        assert_eq!(noun(2, "alert "), "alerts");
+        assert_eq!(noun(0, "hit "), "hits");
+        assert_eq!(noun(1, "device ").len(), noun(7, "device ").len());
+    }
 }
