@@ -28,46 +28,47 @@ pub fn scan(line: &[u8]) -> Option<Line<'_>> {
 /// each call showed up as a tenth of the fast path's time). On `None`,
 /// `out` holds a partial result.
 pub fn scan_into<'a>(line: &'a [u8], out: &mut Line<'a>) -> Option<()> {
-    thread_local! {
-        static QUOTES: RefCell<Quotes> = RefCell::default();
-    }
-    QUOTES.with(|q| scan_with(&mut q.borrow_mut(), line, out))
+    read_whole(line, |s| s.top(out))
 }
 
 /// Reads the host fields of an inspected network event's
 /// `AdditionalFields` (a flat JSON object), or `None` to ask for the full
 /// parser, on the same terms as [`scan`].
 pub fn scan_inspected(text: &str) -> Option<Inspected<'_>> {
-    thread_local! {
-        static QUOTES: RefCell<Quotes> = RefCell::default();
-    }
-    QUOTES.with(|q| {
-        let quotes = &mut q.borrow_mut();
-        let line = text.as_bytes();
-        quotes.index(line)?;
-        let mut s = Scanner { s: text, b: line, i: 0, quotes };
+    read_whole(text.as_bytes(), |s| {
         let mut out = Inspected::default();
         s.inspected(&mut out)?;
-        (s.i == line.len()).then_some(out)
+        Some(out)
     })
 }
 
-fn scan_with<'a>(
-    quotes: &mut Quotes,
+thread_local! {
+    /// The quote index, reused from line to line.
+    static QUOTES: RefCell<Quotes> = RefCell::default();
+}
+
+/// Indexes `line` and runs `read` over it: `None` when the index refuses
+/// the line (control bytes, bad escapes, bad UTF-8), when `read` does,
+/// or when it leaves bytes unread.
+fn read_whole<'a, R>(
     line: &'a [u8],
-    out: &mut Line<'a>,
-) -> Option<()> {
-    // Control bytes and bad escapes end the fast path here.
-    let verdict = quotes.index(line)?;
-    let text = if verdict.ascii {
-        // SAFETY: every byte is below 0x80, so this is valid UTF-8.
-        unsafe { std::str::from_utf8_unchecked(line) }
-    } else {
-        std::str::from_utf8(line).ok()?
-    };
-    let mut s = Scanner { s: text, b: line, i: 0, quotes };
-    s.top(out)?;
-    (s.i == line.len()).then_some(())
+    read: impl FnOnce(&mut Scanner<'a, '_>) -> Option<R>,
+) -> Option<R> {
+    QUOTES.with(|q| {
+        // Busy only if a reader were called from inside another: then
+        // the full parser takes the line.
+        let quotes = &mut q.try_borrow_mut().ok()?;
+        let verdict = quotes.index(line)?;
+        let text = if verdict.ascii {
+            // SAFETY: every byte is below 0x80, so this is valid UTF-8.
+            unsafe { std::str::from_utf8_unchecked(line) }
+        } else {
+            std::str::from_utf8(line).ok()?
+        };
+        let mut s = Scanner { s: text, b: line, i: 0, quotes };
+        let out = read(&mut s)?;
+        (s.i == line.len()).then_some(out)
+    })
 }
 
 struct Scanner<'a, 'q> {
