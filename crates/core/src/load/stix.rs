@@ -186,11 +186,13 @@ impl Lexer<'_> {
 
     fn keyword(&mut self, kw: &str) -> bool {
         self.skip_ws();
-        let rest = &self.s[self.pos..];
-        let hit = rest.len() >= kw.len()
-            && rest[..kw.len()].eq_ignore_ascii_case(kw)
-            && !rest[kw.len()..]
-                .starts_with(|c: char| c.is_ascii_alphanumeric());
+        // Compared as bytes: the text may go on with any character, and
+        // slicing it `kw.len()` bytes in could split one.
+        let rest = &self.s.as_bytes()[self.pos..];
+        let hit = rest
+            .get(..kw.len())
+            .is_some_and(|head| head.eq_ignore_ascii_case(kw.as_bytes()))
+            && !rest.get(kw.len()).is_some_and(u8::is_ascii_alphanumeric);
         if hit {
             self.pos += kw.len();
         }
@@ -284,5 +286,28 @@ mod tests {
                 .is_err()
         );
         assert!(parse_pattern("[url:value = 'unterminated]").is_err());
+    }
+
+    /// Found by the `load_stix` fuzz target: a keyword check sliced the
+    /// pattern by the keyword's length, inside a multi-byte character.
+    #[test]
+    fn keywords_next_to_multibyte_characters() {
+        for pattern in [
+            "[ipv4-addr:value = '1.2.3.4'] \u{feff}",
+            "[ipv4-addr:value = '1.2.3.4'] O\u{e9}",
+            "[ipv4-addr:value = '1.2.3.4'] \u{1F600}R [url:value = 'x']",
+            "[ipv4-addr:value = '1.2.3.4' \u{feff}]",
+        ] {
+            let got = parse_pattern(pattern);
+            assert!(got.is_err(), "{pattern:?}: {got:?}");
+        }
+        assert_eq!(
+            parse_pattern(
+                "[domain-name:value = '\u{e9}.example'] or [url:value = 'x']"
+            )
+            .unwrap()
+            .len(),
+            2
+        );
     }
 }
