@@ -6,6 +6,7 @@ use std::collections::HashMap;
 use iocmatch_core::IndicatorSet;
 
 use crate::evaluate::{self, Context, Malformed, RecordHit, Scratch};
+use crate::fast::{self, NextLine};
 use crate::hit::{Event, RejectReason, ReportId};
 use crate::record::{Line, LineError, Parser, Properties, Text};
 use crate::table;
@@ -66,18 +67,40 @@ impl Worker {
         let mut start = 0;
         // Every newline ends a line; so does the end of a chunk that has
         // no final newline (the last line of a file).
-        let tail = (!chunk.ends_with(b"\n") && !chunk.is_empty())
-            .then_some(chunk.len());
-        for end in memchr::memchr_iter(b'\n', chunk).chain(tail) {
-            let line = &chunk[start..end];
-            start = end + 1;
+        while start < chunk.len() {
+            let rest = &chunk[start..];
             index += 1;
-            let line = line.strip_suffix(b"\r").unwrap_or(line);
-            if line.iter().all(u8::is_ascii_whitespace) {
-                continue;
+            let mut parsed = Line::default();
+            let next = match f.parser {
+                // The fast path finds the line's end in the pass that
+                // indexes it.
+                Parser::Fast => fast::scan_line(rest, &mut parsed),
+                _ => split_line(rest),
+            };
+            start += next.next;
+            let line = &rest[..next.len];
+            if !next.read {
+                if line.iter().all(u8::is_ascii_whitespace) {
+                    continue;
+                }
+                // The full parser: the one chosen, or the one behind
+                // the fast path.
+                let full = match f.parser {
+                    Parser::Fast => Parser::Sonic,
+                    p => p,
+                };
+                if let Err(e) = full.parse_into(line, &mut parsed) {
+                    out.lines += 1;
+                    let reason = match e {
+                        LineError::Truncated => RejectReason::Truncated,
+                        LineError::NotJson => RejectReason::NotJson,
+                    };
+                    out.rejected.push((index, 0, reason));
+                    continue;
+                }
             }
             out.lines += 1;
-            self.line(set, f, line, index, &mut out);
+            self.line(set, f, &parsed, index, &mut out);
         }
         out.physical_lines = index;
         out
@@ -87,20 +110,10 @@ impl Worker {
         &mut self,
         set: &IndicatorSet,
         f: &Filters,
-        bytes: &[u8],
+        parsed: &Line<'_>,
         n: u64,
         out: &mut ChunkOut,
     ) {
-        let mut parsed = Line::default();
-        match f.parser.parse_into(bytes, &mut parsed) {
-            Ok(()) => {}
-            Err(LineError::Truncated) => {
-                return out.rejected.push((n, 0, RejectReason::Truncated));
-            }
-            Err(LineError::NotJson) => {
-                return out.rejected.push((n, 0, RejectReason::NotJson));
-            }
-        };
         if let Some(records) = &parsed.records {
             out.bodies += 1;
             for (k, env) in records.iter().enumerate() {
@@ -200,6 +213,14 @@ impl Worker {
             ));
         }
     }
+}
+
+/// The first line of `rest`, found without reading it.
+fn split_line(rest: &[u8]) -> NextLine {
+    let end = memchr::memchr(b'\n', rest).unwrap_or(rest.len());
+    let next = (end + 1).min(rest.len());
+    let len = if rest[..end].ends_with(b"\r") { end - 1 } else { end };
+    NextLine { len, next, read: false }
 }
 
 fn hit_record(

@@ -12,7 +12,7 @@
 use std::borrow::Cow;
 use std::cell::RefCell;
 
-use crate::quotes::Quotes;
+use crate::quotes::{Quotes, Verdict};
 use crate::record::{Extra, Inspected, Line, Properties, Text};
 
 /// Nesting deeper than this goes to the full parser.
@@ -47,6 +47,38 @@ thread_local! {
     static QUOTES: RefCell<Quotes> = RefCell::default();
 }
 
+/// The first line of a chunk's remaining bytes, as [`scan_line`] left it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct NextLine {
+    /// The line's length, without its ending (`\n` or `\r\n`).
+    pub len: usize,
+    /// Where the line after it starts.
+    pub next: usize,
+    /// Whether the fast path read the line into the caller's `Line`;
+    /// if not, the full parser must.
+    pub read: bool,
+}
+
+/// Finds the first line of `rest` (a chunk from where a line starts)
+/// and reads it, in one pass over its bytes: the quote index that the
+/// reader needs also finds the newline.
+pub fn scan_line<'a>(rest: &'a [u8], out: &mut Line<'a>) -> NextLine {
+    QUOTES.with(|q| {
+        let Ok(quotes) = &mut q.try_borrow_mut() else {
+            // Busy (a reader called from inside another): split only.
+            let mut spare = Quotes::default();
+            let split = spare.index_line(rest);
+            return NextLine { len: split.len, next: split.next, read: false };
+        };
+        let split = quotes.index_line(rest);
+        let line = &rest[..split.len];
+        let read = split.verdict.is_some_and(|verdict| {
+            read_indexed(line, verdict, quotes, |s| s.top(out)).is_some()
+        });
+        NextLine { len: split.len, next: split.next, read }
+    })
+}
+
 /// Indexes `line` and runs `read` over it: `None` when the index refuses
 /// the line (control bytes, bad escapes, bad UTF-8), when `read` does,
 /// or when it leaves bytes unread.
@@ -59,16 +91,26 @@ fn read_whole<'a, R>(
         // the full parser takes the line.
         let quotes = &mut q.try_borrow_mut().ok()?;
         let verdict = quotes.index(line)?;
-        let text = if verdict.ascii {
-            // SAFETY: every byte is below 0x80, so this is valid UTF-8.
-            unsafe { std::str::from_utf8_unchecked(line) }
-        } else {
-            std::str::from_utf8(line).ok()?
-        };
-        let mut s = Scanner { s: text, b: line, i: 0, quotes };
-        let out = read(&mut s)?;
-        (s.i == line.len()).then_some(out)
+        read_indexed(line, verdict, quotes, read)
     })
+}
+
+/// Runs `read` over a line `quotes` has just indexed.
+fn read_indexed<'a, R>(
+    line: &'a [u8],
+    verdict: Verdict,
+    quotes: &Quotes,
+    read: impl FnOnce(&mut Scanner<'a, '_>) -> Option<R>,
+) -> Option<R> {
+    let text = if verdict.ascii {
+        // SAFETY: every byte is below 0x80, so this is valid UTF-8.
+        unsafe { std::str::from_utf8_unchecked(line) }
+    } else {
+        std::str::from_utf8(line).ok()?
+    };
+    let mut s = Scanner { s: text, b: line, i: 0, quotes };
+    let out = read(&mut s)?;
+    (s.i == line.len()).then_some(out)
 }
 
 struct Scanner<'a, 'q> {

@@ -1,13 +1,15 @@
-//! Where a line's strings begin and end, found 64 bytes at a time.
+//! Where a line ends and where its strings begin and end, found 64 bytes
+//! at a time.
 //!
 //! The fast path spends most of its time inside strings (hashes, paths,
 //! command lines, `AdditionalFields`). Instead of walking each string
 //! byte by byte to its closing quote, this pass marks every quote that
 //! is not escaped in a bitmap, as simdjson's first stage does: the byte
 //! classes of a 64-byte block become 64-bit masks (quotes, backslashes,
-//! control bytes, high bytes), and a few integer operations on the
-//! backslash mask tell which bytes are escaped. Finding the end of a
-//! string is then a shift and a trailing-zero count.
+//! control bytes, high bytes, newlines), and a few integer operations on
+//! the backslash mask tell which bytes are escaped. Finding the end of a
+//! string is then a shift and a trailing-zero count; the line ends at
+//! the first newline.
 //!
 //! The same pass checks what would otherwise need a look at every byte:
 //! no control bytes (they are invalid inside strings and, as white
@@ -40,92 +42,122 @@ struct Masks {
     backslash: u64,
     control: u64,
     high: u64,
+    newline: u64,
+}
+
+/// A line found and indexed by [`Quotes::index_line`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Split {
+    /// The line's length, without its ending (`\n` or `\r\n`).
+    pub len: usize,
+    /// Where the next line starts: past the newline, or at the end.
+    pub next: usize,
+    /// What the pass learned, or `None` when it refused the line (then
+    /// the index holds nothing useful).
+    pub verdict: Option<Verdict>,
 }
 
 impl Quotes {
-    /// Indexes `line`, or returns `None` when it holds a control byte or
-    /// an escape JSON does not allow (or a `\u` escape of a surrogate,
-    /// which is the full parser's call).
+    /// Indexes `line`, or returns `None` when it holds a control byte
+    /// (a newline included) or an escape JSON does not allow (or a `\u`
+    /// escape of a surrogate, which is the full parser's call).
     pub fn index(&mut self, line: &[u8]) -> Option<Verdict> {
+        let split = self.index_line(line);
+        (split.len == line.len()).then_some(split.verdict)?
+    }
+
+    /// Finds the first line of `rest` (up to its first newline, or all of
+    /// it) and indexes it, in one pass: the newline search is the same
+    /// 64-byte classification, so each line is read once, and only the
+    /// last line of a chunk needs a padded copy of its final block.
+    pub fn index_line(&mut self, rest: &[u8]) -> Split {
         #[cfg(target_arch = "x86_64")]
         match simd() {
             // SAFETY: the CPU has the features (checked at run time).
-            Simd::Avx512 => return unsafe { self.index_avx512(line) },
-            Simd::Avx2 => return unsafe { self.index_avx2(line) },
+            Simd::Avx512 => return unsafe { self.index_avx512(rest) },
+            Simd::Avx2 => return unsafe { self.index_avx2(rest) },
             Simd::None => {}
         }
-        self.index_with(line, classify_plain)
+        self.index_with(rest, classify_plain)
     }
 
-    /// [`Self::index`] with AVX-512: one compare per class gives the
+    /// [`Self::index_line`] with AVX-512: one compare per class gives the
     /// 64-bit mask directly.
     #[cfg(target_arch = "x86_64")]
     #[target_feature(enable = "avx512bw")]
-    fn index_avx512(&mut self, line: &[u8]) -> Option<Verdict> {
-        self.index_with(line, |b| x86::classify_avx512(b))
+    fn index_avx512(&mut self, rest: &[u8]) -> Split {
+        self.index_with(rest, |b| x86::classify_avx512(b))
     }
 
-    /// [`Self::index`] compiled for AVX2 as a whole, so that the block
-    /// classifier inlines into the loop.
+    /// [`Self::index_line`] compiled for AVX2 as a whole, so that the
+    /// block classifier inlines into the loop.
     #[cfg(target_arch = "x86_64")]
     #[target_feature(enable = "avx2")]
-    fn index_avx2(&mut self, line: &[u8]) -> Option<Verdict> {
-        self.index_with(line, |b| x86::classify_avx2(b))
+    fn index_avx2(&mut self, rest: &[u8]) -> Split {
+        self.index_with(rest, |b| x86::classify_avx2(b))
     }
 
     #[inline(always)]
     fn index_with(
         &mut self,
-        line: &[u8],
+        rest: &[u8],
         classify: impl Fn(&[u8; 64]) -> Masks,
-    ) -> Option<Verdict> {
+    ) -> Split {
         self.words.clear();
-        self.words.reserve(line.len() / 64 + 1);
         let mut prev_escaped = 0u64;
         let mut high = 0u64;
-        let mut blocks = line.chunks_exact(64);
         let mut at = 0;
-        for block in &mut blocks {
+        // Whole blocks of the line: no newline, no control byte.
+        let mut m = loop {
+            let Some(block) = rest.get(at..at + 64) else {
+                break last_block(&rest[at..], &classify);
+            };
             prefetch_ahead(block);
-            let block: &[u8; 64] = block.try_into().expect("64 bytes");
-            let m = classify(block);
-            self.push(line, at, m, &mut prev_escaped, &mut high)?;
+            let m = classify(block.try_into().expect("64 bytes"));
+            if m.newline | m.control != 0 {
+                break m;
+            }
+            high |= m.high;
+            let escaped = escaped_bytes(m.backslash, &mut prev_escaped);
+            // A backslash ending the block escapes the next block's
+            // first byte: at the line's end, its newline or end, which
+            // check_escapes refuses, as JSON does.
+            if escaped != 0 && check_escapes(rest, at, escaped).is_none() {
+                return refuse(rest, at);
+            }
+            self.words.push([m.quote & !escaped, m.backslash]);
             at += 64;
-        }
-        let rest = blocks.remainder();
-        if !rest.is_empty() {
-            // Pad with spaces: not a quote, backslash or control byte.
-            let mut block = [b' '; 64];
-            block[..rest.len()].copy_from_slice(rest);
-            let m = classify(&block);
-            self.push(line, at, m, &mut prev_escaped, &mut high)?;
-        }
-        if prev_escaped != 0 {
-            // A final backslash escapes nothing: not JSON.
-            return None;
-        }
-        Some(Verdict { ascii: high == 0 })
-    }
-
-    #[inline(always)]
-    fn push(
-        &mut self,
-        line: &[u8],
-        at: usize,
-        m: Masks,
-        prev_escaped: &mut u64,
-        high: &mut u64,
-    ) -> Option<()> {
+        };
+        // The block where the line ends (or a control byte refuses it).
+        let mut len = match m.newline {
+            0 => 64,
+            nl => nl.trailing_zeros() as usize,
+        };
+        m.control &= below_or_all(len);
         if m.control != 0 {
-            return None;
+            // Only a carriage return before the newline may end the
+            // line; any other control byte is off the fast path.
+            let c = at + m.control.trailing_zeros() as usize;
+            if rest[c] != b'\r' || rest.get(c + 1) != Some(&b'\n') {
+                return refuse(rest, at);
+            }
+            len = c - at;
         }
-        *high |= m.high;
-        let escaped = escaped_bytes(m.backslash, prev_escaped);
-        if escaped != 0 {
-            check_escapes(line, at, escaped)?;
+        let keep = below_or_all(len);
+        high |= m.high & keep;
+        let backslash = m.backslash & keep;
+        let escaped = escaped_bytes(backslash, &mut prev_escaped);
+        if escaped != 0 && check_escapes(rest, at, escaped).is_none() {
+            return refuse(rest, at);
         }
-        self.words.push([m.quote & !escaped, m.backslash]);
-        Some(())
+        self.words.push([m.quote & keep & !escaped, backslash]);
+        let end = at + len;
+        let next = match rest.get(end) {
+            Some(b'\r') => end + 2,
+            Some(_) => end + 1,
+            None => end,
+        };
+        Split { len: end, next, verdict: Some(Verdict { ascii: high == 0 }) }
     }
 
     /// The end of the string whose content starts at `start`: the
@@ -158,6 +190,34 @@ impl Quotes {
     }
 }
 
+/// The classes of the input's last bytes (under 64 of them), padded with
+/// spaces (not a class of their own), the input's end marked as a
+/// newline.
+#[inline(always)]
+fn last_block(tail: &[u8], classify: &impl Fn(&[u8; 64]) -> Masks) -> Masks {
+    let mut block = [b' '; 64];
+    block[..tail.len()].copy_from_slice(tail);
+    let mut m = classify(&block);
+    m.newline |= 1 << tail.len();
+    m
+}
+
+/// The bits below bit `n`, all of them from 64 on.
+#[inline]
+fn below_or_all(n: usize) -> u64 {
+    if n >= 64 { u64::MAX } else { (1u64 << n) - 1 }
+}
+
+/// The [`Split`] of a line the pass refused, found from `at` on.
+#[cold]
+fn refuse(rest: &[u8], at: usize) -> Split {
+    let end =
+        memchr::memchr(b'\n', &rest[at..]).map_or(rest.len(), |i| at + i);
+    let next = if end < rest.len() { end + 1 } else { end };
+    let len = if rest[..end].ends_with(b"\r") { end - 1 } else { end };
+    Split { len, next, verdict: None }
+}
+
 /// The bits below bit `n` (`n` < 64).
 #[inline]
 fn below(n: u32) -> u64 {
@@ -168,11 +228,11 @@ fn below(n: u32) -> u64 {
 /// a line or two, so that the next lines come from the cache.
 const PREFETCH_AHEAD: usize = 4 << 10;
 
-/// Asks the CPU to fetch the memory `PREFETCH_AHEAD` bytes past `block`.
-/// Finding the next newline was otherwise the first touch of each line
-/// (a bare pass over mapped memory runs at ~8 GB/s on the development
-/// VM). One request per block indexed spreads them out: a burst of them
-/// per line stalled on the CPU's fill buffers when both cores read.
+/// Asks the CPU to fetch the memory `PREFETCH_AHEAD` bytes past `block`:
+/// the index is the first touch of each line, and a bare pass over mapped
+/// memory runs at only ~8 GB/s on the development VM. One request per
+/// block indexed spreads them out: a burst of them per line stalled on
+/// the CPU's fill buffers when both cores read.
 #[inline(always)]
 fn prefetch_ahead(block: &[u8]) {
     #[cfg(target_arch = "x86_64")]
@@ -256,6 +316,7 @@ fn classify_plain(block: &[u8; 64]) -> Masks {
         m.backslash |= u64::from(b == b'\\') * bit;
         m.control |= u64::from(b < 0x20) * bit;
         m.high |= u64::from(b >= 0x80) * bit;
+        m.newline |= u64::from(b == b'\n') * bit;
     }
     m
 }
@@ -285,6 +346,7 @@ mod x86 {
             backslash: eq(b'\\'),
             control: _mm512_cmplt_epu8_mask(v, _mm512_set1_epi8(0x20)),
             high: _mm512_movepi8_mask(v),
+            newline: eq(b'\n'),
         }
     }
 
@@ -305,7 +367,7 @@ mod x86 {
                 _mm256_set1_epi8(0x1f),
             )) as u32;
             let high = _mm256_movemask_epi8(v) as u32;
-            (eq(b'"'), eq(b'\\'), control, high)
+            (eq(b'"'), eq(b'\\'), control, high, eq(b'\n'))
         };
         // SAFETY: both loads read 32 bytes inside the 64-byte block.
         let (lo, hi) = unsafe {
@@ -319,6 +381,7 @@ mod x86 {
             backslash: join(a.1, b.1),
             control: join(a.2, b.2),
             high: join(a.3, b.3),
+            newline: join(a.4, b.4),
         }
     }
 }
@@ -353,6 +416,26 @@ mod tests {
         prop::collection::vec(byte, 0..300)
     }
 
+    /// Like [`bytes`], with line endings: short lines with newlines and
+    /// carriage returns among their bytes, or a long line (across
+    /// blocks) ended in any way, then more.
+    fn lines() -> impl Strategy<Value = Vec<u8>> {
+        let byte = prop_oneof![
+            4 => Just(b'\\'),
+            3 => Just(b'"'),
+            4 => prop::sample::select(b"abnu/0fF".to_vec()),
+            1 => Just(b'\n'),
+            1 => Just(b'\r'),
+            1 => any::<u8>(),
+        ];
+        let ending: [&[u8]; 4] = [b"", b"\n", b"\r\n", b"\r"];
+        prop_oneof![
+            prop::collection::vec(byte, 0..300),
+            (bytes(), prop::sample::select(ending.to_vec()), bytes())
+                .prop_map(|(a, e, b)| [&a[..], e, &b[..]].concat()),
+        ]
+    }
+
     proptest! {
         #[test]
         fn simd_classes_equal_the_plain_ones(v in prop::collection::vec(any::<u8>(), 64)) {
@@ -369,40 +452,78 @@ mod tests {
 
         #[test]
         fn quotes_and_escapes_match_a_byte_walk(line in bytes()) {
-            let escaped = naive_escaped(&line);
             let mut q = Quotes::default();
             let got = q.index(&line);
-            let control = line.iter().any(|&b| b < 0x20);
-            let bad_escape = escaped[line.len()] || line.iter().enumerate().any(|(i, &b)| {
-                escaped[i] && !matches!(b, b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't' | b'u')
-                    || escaped[i] && b == b'u' && {
-                        let hex = line.get(i + 1..i + 5);
-                        hex.is_none_or(|h| !h.iter().all(u8::is_ascii_hexdigit)
-                            || (matches!(h[0], b'd' | b'D') && matches!(h[1], b'8'..=b'9' | b'a'..=b'f' | b'A'..=b'F')))
-                    }
-            });
-            // A backslash at the very end escapes nothing: refused.
-            prop_assert_eq!(got.is_none(), control || bad_escape, "{:?}", String::from_utf8_lossy(&line));
-            if let Some(v) = got {
-                prop_assert_eq!(v.ascii, line.is_ascii());
-                let want: Vec<usize> = (0..line.len()).filter(|&i| line[i] == b'"' && !escaped[i]).collect();
-                let mut have = Vec::new();
-                let mut from = 0;
-                while let Some((i, _)) = q.string_end(from) {
-                    have.push(i);
-                    from = i + 1;
+            agrees_with_a_byte_walk(&q, got, &line)?;
+        }
+
+        /// Several lines, as in a chunk: the first is split off where a
+        /// newline search ends it, then indexed as if it were alone.
+        #[test]
+        fn lines_split_where_a_newline_search_does(rest in lines()) {
+            let mut q = Quotes::default();
+            let split = q.index_line(&rest);
+            let end = rest.iter().position(|&b| b == b'\n').unwrap_or(rest.len());
+            let len = if rest[..end].ends_with(b"\r") { end - 1 } else { end };
+            prop_assert_eq!(split.len, len);
+            prop_assert_eq!(split.next, (end + 1).min(rest.len()));
+            agrees_with_a_byte_walk(&q, split.verdict, &rest[..len])?;
+        }
+    }
+
+    /// Whether the index of `line` (`got`, then `q`) is what a byte walk
+    /// finds: refused for control bytes and bad escapes, else every
+    /// unescaped quote where `string_end` says.
+    fn agrees_with_a_byte_walk(
+        q: &Quotes,
+        got: Option<Verdict>,
+        line: &[u8],
+    ) -> Result<(), TestCaseError> {
+        let escaped = naive_escaped(line);
+        let control = line.iter().any(|&b| b < 0x20);
+        let bad_escape = escaped[line.len()] || line.iter().enumerate().any(|(i, &b)| {
+            escaped[i] && !matches!(b, b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't' | b'u')
+                || escaped[i] && b == b'u' && {
+                    let hex = line.get(i + 1..i + 5);
+                    hex.is_none_or(|h| !h.iter().all(u8::is_ascii_hexdigit)
+                        || (matches!(h[0], b'd' | b'D') && matches!(h[1], b'8'..=b'9' | b'a'..=b'f' | b'A'..=b'F')))
                 }
-                prop_assert_eq!(have, want.clone());
-                for start in 0..=line.len() {
-                    let end = want.iter().copied().find(|&i| i >= start);
-                    let got = q.string_end(start);
-                    prop_assert_eq!(got.map(|g| g.0), end);
-                    if let Some((end, escaped)) = got {
-                        prop_assert_eq!(escaped, line[start..end].contains(&b'\\'), "{}..{}", start, end);
-                    }
+        });
+        // A backslash at the very end escapes nothing: refused.
+        prop_assert_eq!(
+            got.is_none(),
+            control || bad_escape,
+            "{:?}",
+            String::from_utf8_lossy(line)
+        );
+        if let Some(v) = got {
+            prop_assert_eq!(v.ascii, line.is_ascii());
+            let want: Vec<usize> = (0..line.len())
+                .filter(|&i| line[i] == b'"' && !escaped[i])
+                .collect();
+            let mut have = Vec::new();
+            let mut from = 0;
+            while let Some((i, _)) = q.string_end(from) {
+                have.push(i);
+                from = i + 1;
+            }
+            prop_assert_eq!(have, want.clone());
+            for start in 0..=line.len() {
+                let end = want.iter().copied().find(|&i| i >= start);
+                let got = q.string_end(start);
+                prop_assert_eq!(got.map(|g| g.0), end);
+                if let Some((end, escaped)) = got {
+                    prop_assert_eq!(
+                        escaped,
+                        line[start..end].contains(&b'\\'),
+                        "{}..{}",
+                        start,
+                        end
+                    );
                 }
             }
         }
+        Ok(())
     }
 
     #[test]

@@ -120,3 +120,52 @@ proptest! {
         }
     }
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 200, ..ProptestConfig::default() })]
+
+    /// A chunk read line by line as the workers read it
+    /// (`fast::scan_line`): each line is split where a newline search
+    /// splits it, and read only as the full parser reads it.
+    #[test]
+    fn chunks_split_and_read_line_by_line(
+        picks in proptest::collection::vec((any::<prop::sample::Index>(), 0usize..3), 1..5),
+        edits in proptest::collection::vec((any::<prop::sample::Index>(), 0u8..3, any::<prop::sample::Index>()), 0..4),
+    ) {
+        thread_local!(static LINES: Vec<Vec<u8>> = lines());
+        let mut chunk = Vec::new();
+        for (pick, ending) in picks {
+            chunk.extend(LINES.with(|l| pick.get(l).clone()));
+            chunk.extend_from_slice([&b"\n"[..], b"\r\n", b""][ending]);
+        }
+        // Mutations that may add or remove line endings too.
+        const BYTES: &[u8] = b"\"{}[],:\\ 0-.eutnlfaE\x01\n\r";
+        for (at, op, byte) in edits {
+            if chunk.is_empty() { break; }
+            let i = at.index(chunk.len());
+            let b = *byte.get(BYTES);
+            match op {
+                0 => { chunk.remove(i); }
+                1 => chunk.insert(i, b),
+                _ => chunk[i] = b,
+            }
+        }
+        let mut start = 0;
+        while start < chunk.len() {
+            let rest = &chunk[start..];
+            let mut line = Line::default();
+            let next = fast::scan_line(rest, &mut line);
+            let end = rest.iter().position(|&b| b == b'\n').unwrap_or(rest.len());
+            let want = rest[..end].strip_suffix(b"\r").unwrap_or(&rest[..end]);
+            prop_assert_eq!(next.len, want.len());
+            prop_assert_eq!(next.next, (end + 1).min(rest.len()));
+            if next.read {
+                match Parser::Sonic.parse(want) {
+                    Ok(full) => prop_assert_eq!(canon(line), canon(full)),
+                    Err(e) => prop_assert!(false, "fast path read a line sonic refuses ({:?}): {}", e, String::from_utf8_lossy(want)),
+                }
+            }
+            start += next.next;
+        }
+    }
+}
