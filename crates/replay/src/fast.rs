@@ -330,7 +330,7 @@ impl<'a> Scanner<'a, '_> {
                     s.properties(&mut line.properties)?;
                 }
                 b"records" | b"category" | b"properties" => return None,
-                _ => s.skip(0)?,
+                _ => s.skip_value()?,
             }
             Some(())
         })
@@ -344,21 +344,16 @@ impl<'a> Scanner<'a, '_> {
         }
         let p = out.insert(Properties::default());
         let mut seen = 0u32;
-        self.object(|s, ks, ke| {
-            match column(s.b, ks, ke) {
-                Some(col) => {
-                    let bit = 1u32 << col as u32;
-                    if seen & bit != 0 {
-                        return None;
-                    }
-                    seen |= bit;
-                    s.column(p, col)
+        self.object(|s, ks, ke| match column(s.b, ks, ke) {
+            Some(col) => {
+                let bit = 1u32 << col as u32;
+                if seen & bit != 0 {
+                    return None;
                 }
-                // Most unread values are strings: skipped without the
-                // general (recursive, not inlined) `skip`.
-                None if s.peek() == Some(b'"') => s.string().map(|_| ()),
-                None => s.skip(0),
+                seen |= bit;
+                s.column(p, col)
             }
+            None => s.skip_value(),
         })
     }
 
@@ -544,6 +539,19 @@ impl<'a> Scanner<'a, '_> {
         let start = self.i;
         self.digits();
         (self.i > start).then_some(())
+    }
+
+    /// [`Self::skip`] with the common values inline: strings (most
+    /// unread values), `null` and numbers are skipped without the
+    /// general, recursive `skip`, which is not inlined.
+    #[inline(always)]
+    fn skip_value(&mut self) -> Option<()> {
+        match self.peek()? {
+            b'"' => self.string().map(|_| ()),
+            b'n' => self.literal(b"null"),
+            b'-' | b'0'..=b'9' => self.number_span().map(|_| ()),
+            _ => self.skip(0),
+        }
     }
 
     /// Skips (and validates) any value.
