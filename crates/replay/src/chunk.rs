@@ -79,10 +79,11 @@ impl Worker {
             };
             start += next.next;
             let line = &rest[..next.len];
+            if !next.read && line.iter().all(u8::is_ascii_whitespace) {
+                continue;
+            }
+            out.lines += 1;
             if !next.read {
-                if line.iter().all(u8::is_ascii_whitespace) {
-                    continue;
-                }
                 // The full parser: the one chosen, or the one behind
                 // the fast path.
                 let full = match f.parser {
@@ -90,7 +91,6 @@ impl Worker {
                     p => p,
                 };
                 if let Err(e) = full.parse_into(line, &mut parsed) {
-                    out.lines += 1;
                     let reason = match e {
                         LineError::Truncated => RejectReason::Truncated,
                         LineError::NotJson => RejectReason::NotJson,
@@ -99,7 +99,6 @@ impl Worker {
                     continue;
                 }
             }
-            out.lines += 1;
             self.line(set, f, &parsed, index, &mut out);
         }
         out.physical_lines = index;
