@@ -492,14 +492,13 @@ impl<'a> Scanner<'a, '_> {
             return Some(Text::None);
         }
         let n = &self.s[start..self.i];
-        if let Some(neg) = n.strip_prefix('-') {
-            // "-0" is a float-like edge the full parser reads as 0.
-            let v: i64 = n.parse().ok()?;
-            return Some(if v == 0 && neg == "0" {
-                Text::U64(0)
-            } else {
-                Text::I64(v)
-            });
+        if let Some(magnitude) = n.strip_prefix('-') {
+            // Both full parsers read "-0" as a float (negative zero), and
+            // a float is no value.
+            if magnitude == "0" {
+                return Some(Text::None);
+            }
+            return n.parse().ok().map(Text::I64);
         }
         n.parse::<u64>().ok().map(Text::U64)
     }

@@ -524,11 +524,13 @@ mod tests {
         }
     }
 
-    const SEEDS: [&str; 4] = [
+    const SEEDS: [&str; 5] = [
         r#"{"direction":"Out","query":"apistatic.io","answers":"[\"52.96.1.1\"]"}"#,
         r#"{"direction":"Out","host":"mediasync.de","uri":"/a?b=c","method":"GET"}"#,
         r#"{"server_name":"e.com","query":12,"x":{"a":[1,null,true]},"host":"h\u00e9.com"}"#,
         r#"{"uri":"/x","host":"a.b","uri":"/y"}"#,
+        // Negative zero is a float to serde_json (found by fuzzing).
+        r#"{"host":-0,"query":-12,"uri":-0.0,"server_name":0}"#,
     ];
 
     fn mutated() -> impl proptest::strategy::Strategy<Value = String> {

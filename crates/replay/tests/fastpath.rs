@@ -48,6 +48,9 @@ fn lines() -> Vec<Vec<u8>> {
     v.push(br#"{"category":"AdvancedHunting-DeviceEvents","properties":{"SHA1":"ab","SHA1":"cd"}}"#.to_vec());
     v.push(br#"{"category":"AdvancedHunting-DeviceEvents","properties":{"Timestamp":"a","EventTime":"b"}}"#.to_vec());
     v.push(br#"{"category":"AdvancedHunting-DeviceEvents","properties":{"ReportId":123456789012345678901234}}"#.to_vec());
+    // Negative zero, which both full parsers read as a float (found by
+    // the read_inspected fuzz target).
+    v.push(br#"{"category":"AdvancedHunting-DeviceNetworkEvents","properties":{"ReportId":-0,"RemoteIP":-0,"RemotePort":-0.0,"AdditionalFields":"{\"server_name\":-0,\"host\":-1}"}}"#.to_vec());
     v
 }
 
