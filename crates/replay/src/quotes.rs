@@ -135,10 +135,13 @@ impl Quotes {
         };
         m.control &= below_or_all(len);
         if m.control != 0 {
-            // Only a carriage return before the newline may end the
-            // line; any other control byte is off the fast path.
+            // Only a carriage return before the newline (or the input's
+            // end) may end the line; any other control byte is off the
+            // fast path.
             let c = at + m.control.trailing_zeros() as usize;
-            if rest[c] != b'\r' || rest.get(c + 1) != Some(&b'\n') {
+            if rest[c] != b'\r'
+                || !matches!(rest.get(c + 1), None | Some(b'\n'))
+            {
                 return refuse(rest, at);
             }
             len = c - at;
@@ -152,11 +155,13 @@ impl Quotes {
         }
         self.words.push([m.quote & keep & !escaped, backslash]);
         let end = at + len;
-        let next = match rest.get(end) {
-            Some(b'\r') => end + 2,
-            Some(_) => end + 1,
-            None => end,
+        let ending = match rest.get(end) {
+            // `\r\n`, or a `\r` that ends the input (then capped below).
+            Some(b'\r') => 2,
+            Some(_) => 1,
+            None => 0,
         };
+        let next = (end + ending).min(rest.len());
         Split { len: end, next, verdict: Some(Verdict { ascii: high == 0 }) }
     }
 
@@ -524,6 +529,25 @@ mod tests {
             }
         }
         Ok(())
+    }
+
+    /// Found by CI's run of `lines_split_where_a_newline_search_does`:
+    /// a carriage return that ends the input ends the line as `\r\n`
+    /// does, as the workers have always split lines.
+    #[test]
+    fn a_final_carriage_return_ends_the_line() {
+        for (rest, len) in [(&b"\r"[..], 0), (b"{}\r", 2), (b"\"a\"\r\n{}", 3)]
+        {
+            let mut q = Quotes::default();
+            let split = q.index_line(rest);
+            assert_eq!(split.len, len, "{rest:?}");
+            assert_eq!(split.next, rest.len().min(len + 2), "{rest:?}");
+            assert!(split.verdict.is_some(), "{rest:?}");
+        }
+        // Anywhere else it is a control byte: refused.
+        for rest in [&b"\r{}"[..], b"{}\r\r", b"{}\rx\n"] {
+            assert_eq!(Quotes::default().index_line(rest).verdict, None);
+        }
     }
 
     #[test]
