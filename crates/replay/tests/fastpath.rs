@@ -95,26 +95,45 @@ fn generated_lines_agree_and_take_the_fast_path() {
 
 const SIGNIFICANT: &[u8] = b"\"{}[],:\\ 0-.eutnlfaE\x01";
 
+/// An edit: where, what (remove, insert, replace), and which byte.
+type Edit = (prop::sample::Index, u8, prop::sample::Index);
+
+fn edits(n: std::ops::Range<usize>) -> impl Strategy<Value = Vec<Edit>> {
+    proptest::collection::vec(
+        (any::<prop::sample::Index>(), 0u8..3, any::<prop::sample::Index>()),
+        n,
+    )
+}
+
+/// Applies `edits` to `bytes`, inserting and replacing with `from`.
+fn mutate(bytes: &mut Vec<u8>, edits: Vec<Edit>, from: &[u8]) {
+    for (at, op, byte) in edits {
+        if bytes.is_empty() {
+            break;
+        }
+        let i = at.index(bytes.len());
+        let b = *byte.get(from);
+        match op {
+            0 => {
+                bytes.remove(i);
+            }
+            1 => bytes.insert(i, b),
+            _ => bytes[i] = b,
+        }
+    }
+}
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: 400, ..ProptestConfig::default() })]
 
     #[test]
     fn mutations_agree_with_the_full_parser(
         pick in any::<prop::sample::Index>(),
-        edits in proptest::collection::vec((any::<prop::sample::Index>(), 0u8..3, any::<prop::sample::Index>()), 1..4),
+        edits in edits(1..4),
     ) {
         thread_local!(static LINES: Vec<Vec<u8>> = lines());
         let mut line = LINES.with(|l| pick.get(l).clone());
-        for (at, op, byte) in edits {
-            if line.is_empty() { break; }
-            let i = at.index(line.len());
-            let b = *byte.get(SIGNIFICANT);
-            match op {
-                0 => { line.remove(i); }
-                1 => line.insert(i, b),
-                _ => line[i] = b,
-            }
-        }
+        mutate(&mut line, edits, SIGNIFICANT);
         if let Some(f) = fast::scan(&line) {
             match Parser::Sonic.parse(&line) {
                 Ok(full) => prop_assert_eq!(canon(f), canon(full)),
@@ -133,7 +152,7 @@ proptest! {
     #[test]
     fn chunks_split_and_read_line_by_line(
         picks in proptest::collection::vec((any::<prop::sample::Index>(), 0usize..3), 1..5),
-        edits in proptest::collection::vec((any::<prop::sample::Index>(), 0u8..3, any::<prop::sample::Index>()), 0..4),
+        edits in edits(0..4),
     ) {
         thread_local!(static LINES: Vec<Vec<u8>> = lines());
         let mut chunk = Vec::new();
@@ -142,17 +161,7 @@ proptest! {
             chunk.extend_from_slice([&b"\n"[..], b"\r\n", b""][ending]);
         }
         // Mutations that may add or remove line endings too.
-        const BYTES: &[u8] = b"\"{}[],:\\ 0-.eutnlfaE\x01\n\r";
-        for (at, op, byte) in edits {
-            if chunk.is_empty() { break; }
-            let i = at.index(chunk.len());
-            let b = *byte.get(BYTES);
-            match op {
-                0 => { chunk.remove(i); }
-                1 => chunk.insert(i, b),
-                _ => chunk[i] = b,
-            }
-        }
+        mutate(&mut chunk, edits, b"\"{}[],:\\ 0-.eutnlfaE\x01\n\r");
         let mut start = 0;
         while start < chunk.len() {
             let rest = &chunk[start..];
