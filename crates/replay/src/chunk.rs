@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use iocmatch_core::IndicatorSet;
 
 use crate::evaluate::{self, Context, Malformed, RecordHit, Scratch};
-use crate::fast::{self, NextLine};
+use crate::fast;
 use crate::hit::{Event, RejectReason, ReportId};
 use crate::record::{Line, LineError, Parser, Properties, Text};
 use crate::table;
@@ -75,7 +75,7 @@ impl Worker {
                 // The fast path finds the line's end in the pass that
                 // indexes it.
                 Parser::Fast => fast::scan_line(rest, &mut parsed),
-                _ => split_line(rest),
+                _ => fast::split_line(rest),
             };
             start += next.next;
             let line = &rest[..next.len];
@@ -212,14 +212,6 @@ impl Worker {
             ));
         }
     }
-}
-
-/// The first line of `rest`, found without reading it.
-fn split_line(rest: &[u8]) -> NextLine {
-    let end = memchr::memchr(b'\n', rest).unwrap_or(rest.len());
-    let next = (end + 1).min(rest.len());
-    let len = if rest[..end].ends_with(b"\r") { end - 1 } else { end };
-    NextLine { len, next, read: false }
 }
 
 fn hit_record(

@@ -66,9 +66,7 @@ pub fn scan_line<'a>(rest: &'a [u8], out: &mut Line<'a>) -> NextLine {
     QUOTES.with(|q| {
         let Ok(quotes) = &mut q.try_borrow_mut() else {
             // Busy (a reader called from inside another): split only.
-            let mut spare = Quotes::default();
-            let split = spare.index_line(rest);
-            return NextLine { len: split.len, next: split.next, read: false };
+            return split_line(rest);
         };
         let split = quotes.index_line(rest);
         let line = &rest[..split.len];
@@ -77,6 +75,13 @@ pub fn scan_line<'a>(rest: &'a [u8], out: &mut Line<'a>) -> NextLine {
         });
         NextLine { len: split.len, next: split.next, read }
     })
+}
+
+/// The first line of `rest`, split without being read (for the full
+/// parsers, which take whole lines).
+pub(crate) fn split_line(rest: &[u8]) -> NextLine {
+    let split = crate::quotes::split_unindexed(rest, 0);
+    NextLine { len: split.len, next: split.next, read: false }
 }
 
 /// Indexes `line` and runs `read` over it: `None` when the index refuses

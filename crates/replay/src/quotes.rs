@@ -123,7 +123,7 @@ impl Quotes {
             // first byte: at the line's end, its newline or end, which
             // check_escapes refuses, as JSON does.
             if escaped != 0 && check_escapes(rest, at, escaped).is_none() {
-                return refuse(rest, at);
+                return split_unindexed(rest, at);
             }
             self.words.push([m.quote & !escaped, m.backslash]);
             at += 64;
@@ -142,7 +142,7 @@ impl Quotes {
             if rest[c] != b'\r'
                 || !matches!(rest.get(c + 1), None | Some(b'\n'))
             {
-                return refuse(rest, at);
+                return split_unindexed(rest, at);
             }
             len = c - at;
         }
@@ -151,7 +151,7 @@ impl Quotes {
         let backslash = m.backslash & keep;
         let escaped = escaped_bytes(backslash, &mut prev_escaped);
         if escaped != 0 && check_escapes(rest, at, escaped).is_none() {
-            return refuse(rest, at);
+            return split_unindexed(rest, at);
         }
         self.words.push([m.quote & keep & !escaped, backslash]);
         let end = at + len;
@@ -213,12 +213,14 @@ fn below_or_all(n: usize) -> u64 {
     if n >= 64 { u64::MAX } else { (1u64 << n) - 1 }
 }
 
-/// The [`Split`] of a line the pass refused, found from `at` on.
+/// The first line of `rest` found by a newline search from `from` on,
+/// without an index: for lines the pass refuses, and for callers that
+/// only split. Cold: on the fast path only refused lines come here.
 #[cold]
-fn refuse(rest: &[u8], at: usize) -> Split {
+pub(crate) fn split_unindexed(rest: &[u8], from: usize) -> Split {
     let end =
-        memchr::memchr(b'\n', &rest[at..]).map_or(rest.len(), |i| at + i);
-    let next = if end < rest.len() { end + 1 } else { end };
+        memchr::memchr(b'\n', &rest[from..]).map_or(rest.len(), |i| from + i);
+    let next = (end + 1).min(rest.len());
     let len = if rest[..end].ends_with(b"\r") { end - 1 } else { end };
     Split { len, next, verdict: None }
 }
