@@ -21,8 +21,8 @@ fn probes(set: &IndicatorSet) -> Probes {
     let mut r = Rng::new(7);
     let pick = |t: IndicatorType| -> Vec<String> {
         set.iter()
-            .filter(|(_, i)| i.indicator_type == t)
-            .map(|(_, i)| i.value.to_string())
+            .filter(|(_, i)| i.indicator_type() == t)
+            .map(|(_, i)| i.value().to_string())
             .take(100)
             .collect()
     };

@@ -12,9 +12,12 @@ use std::sync::Arc;
 use jiff::Timestamp;
 use jiff::civil::{Date, DateTime};
 
+use crate::error::{ErrorKind, IndicatorError};
 use crate::indicator::{
     Action, Details, Indicator, IndicatorType, Meta, Severity, Source,
+    check_pair,
 };
+use crate::normal;
 use crate::value;
 
 /// Raw alert metadata, before validation.
@@ -56,7 +59,9 @@ impl<'a> MetaDraft<'a> {
     /// # Errors
     ///
     /// The reason when the severity or the expiration time is invalid.
-    pub fn finish(self) -> Result<(Meta, Option<Cow<'a, str>>), String> {
+    pub fn finish(
+        self,
+    ) -> Result<(Meta, Option<Cow<'a, str>>), IndicatorError> {
         let severity = match self.severity.as_deref().map(value::trim) {
             Some(s) if !s.is_empty() => Some(s.parse::<Severity>()?),
             _ => None,
@@ -118,27 +123,27 @@ fn clean_list(v: Vec<String>) -> Box<[Box<str>]> {
 ///
 /// # Errors
 ///
-/// A reason naming the accepted forms.
-pub fn parse_time(s: &str) -> Result<Timestamp, String> {
+/// An [`ErrorKind::InvalidTime`] error naming the accepted forms.
+pub fn parse_time(s: &str) -> Result<Timestamp, IndicatorError> {
     let s = s.trim();
     if let Ok(t) = s.parse::<Timestamp>() {
         return Ok(t);
     }
     let utc = jiff::tz::TimeZone::UTC;
+    let out_of_range = |e: jiff::Error| {
+        IndicatorError::new(ErrorKind::InvalidTime, e.to_string())
+    };
     if let Ok(dt) = s.parse::<DateTime>() {
-        return dt
-            .to_zoned(utc)
-            .map(|z| z.timestamp())
-            .map_err(|e| e.to_string());
+        return dt.to_zoned(utc).map(|z| z.timestamp()).map_err(out_of_range);
     }
     if let Ok(d) = s.parse::<Date>() {
-        return d
-            .to_zoned(utc)
-            .map(|z| z.timestamp())
-            .map_err(|e| e.to_string());
+        return d.to_zoned(utc).map(|z| z.timestamp()).map_err(out_of_range);
     }
-    Err(format!(
-        "invalid time '{s}' (expected RFC 3339, e.g. 2026-01-31T00:00:00Z)"
+    Err(IndicatorError::new(
+        ErrorKind::InvalidTime,
+        format!(
+            "invalid time '{s}' (expected RFC 3339, e.g. 2026-01-31T00:00:00Z)"
+        ),
     ))
 }
 
@@ -173,7 +178,7 @@ pub struct IndicatorDraft<'a> {
     pub source: Source,
 }
 
-/// An indicator that could not be loaded, and why.
+/// An indicator that could not be loaded: where, what, and why.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Rejection {
     /// Where it was read.
@@ -181,12 +186,39 @@ pub struct Rejection {
     /// The value as written.
     pub value: String,
     /// Why it was refused.
-    pub reason: String,
+    pub error: IndicatorError,
+}
+
+impl Rejection {
+    /// A rejection of `value` read at `source`.
+    pub fn new(
+        source: Source,
+        value: impl Into<String>,
+        error: IndicatorError,
+    ) -> Rejection {
+        Rejection { source, value: value.into(), error }
+    }
+
+    /// What kind of problem it is.
+    pub fn kind(&self) -> ErrorKind {
+        self.error.kind()
+    }
+
+    /// Why it was refused, for people.
+    pub fn reason(&self) -> &str {
+        self.error.message()
+    }
 }
 
 impl fmt::Display for Rejection {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}: '{}': {}", self.source, self.value, self.reason)
+        write!(f, "{}: '{}': {}", self.source, self.value, self.error)
+    }
+}
+
+impl std::error::Error for Rejection {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        Some(&self.error)
     }
 }
 
@@ -199,47 +231,46 @@ impl IndicatorDraft<'_> {
     /// A [`Rejection`] naming source, value and reason.
     pub fn finish(self) -> Result<Indicator, Rejection> {
         match self.validate() {
-            Ok((indicator_type, value, action)) => Ok(Indicator {
+            Ok((indicator_type, value, action)) => Ok(Indicator::from_valid(
                 indicator_type,
-                value: value.into_boxed_str(),
+                value.into_boxed_str(),
                 action,
-                meta: self.meta,
-                title: self.title,
-                source: self.source,
-            }),
-            Err(reason) => Err(Rejection {
+                self.meta,
+                self.title,
+                self.source,
+            )),
+            Err(error) => Err(Rejection {
                 source: self.source,
                 value: self.value.into_owned(),
-                reason,
+                error,
             }),
         }
     }
 
-    fn validate(&self) -> Result<(IndicatorType, String, Action), String> {
+    fn validate(
+        &self,
+    ) -> Result<(IndicatorType, String, Action), IndicatorError> {
         let ty = match &self.indicator_type {
             TypeSpec::Named(n) => n.parse::<IndicatorType>()?,
             TypeSpec::Known(t) => *t,
-            TypeSpec::Infer => value::infer_type(&value::refang(&self.value))
-                .ok_or("cannot tell the type of this value (hash, IP, domain or URL)")?,
+            TypeSpec::Infer => normal::infer_type(&value::refang(&self.value))
+                .ok_or_else(|| {
+                    IndicatorError::new(
+                        ErrorKind::UnknownValueType,
+                        "cannot tell the type of this value (hash, IP, domain or URL)",
+                    )
+                })?,
         };
-        let value = value::normalize(ty, &self.value)?;
+        let value = normal::normalize(ty, &self.value)?;
         let raw_action = self.action.as_deref().map(value::trim).unwrap_or("");
         if raw_action.is_empty() {
-            return Err("missing action".into());
-        }
-        let (action, _) = Action::parse_alias(raw_action)
-            .ok_or_else(|| format!("unknown action '{raw_action}'"))?;
-        if !action.allowed_on(ty) {
-            let ok: Vec<&str> = Action::ALL
-                .iter()
-                .filter(|a| a.allowed_on(ty))
-                .map(|a| a.as_str())
-                .collect();
-            return Err(format!(
-                "Defender refuses action {action} on {ty} (it accepts {})",
-                ok.join(", ")
+            return Err(IndicatorError::new(
+                ErrorKind::MissingAction,
+                "missing action",
             ));
         }
+        let action = raw_action.parse::<Action>()?;
+        check_pair(action, ty)?;
         Ok((ty, value, action))
     }
 }
@@ -297,7 +328,7 @@ impl MetaInterner {
     pub fn finish(
         &mut self,
         draft: MetaDraft<'_>,
-    ) -> Result<(Arc<Meta>, Option<Arc<str>>), String> {
+    ) -> Result<(Arc<Meta>, Option<Arc<str>>), IndicatorError> {
         let (meta, title) = draft.finish()?;
         Ok((self.intern(meta), title.map(|t| self.title(t))))
     }
@@ -390,13 +421,13 @@ mod tests {
     #[test]
     fn aliases_become_canonical() {
         let i = draft("DomainName", "evil.com", "alert").finish().unwrap();
-        assert_eq!(i.action, Action::Audit);
+        assert_eq!(i.action(), Action::Audit);
         let i =
             draft("Url", "http://e.com", "AlertAndBlock").finish().unwrap();
-        assert_eq!(i.action, Action::Block);
+        assert_eq!(i.action(), Action::Block);
         assert!(i.alerts());
         let i = draft("FileSha1", &"a".repeat(40), "ALLOW").finish().unwrap();
-        assert_eq!(i.action, Action::Allowed);
+        assert_eq!(i.action(), Action::Allowed);
         assert!(!i.alerts());
     }
 
@@ -406,8 +437,10 @@ mod tests {
             .finish()
             .unwrap_err();
         assert!(
-            e.reason.contains("refuses action BlockAndRemediate on IpAddress")
+            e.reason()
+                .contains("refuses action BlockAndRemediate on IpAddress")
         );
+        assert_eq!(e.kind(), ErrorKind::RefusedAction);
         assert_eq!(
             e.to_string(),
             "t.csv:7: '8.8.8.8': Defender refuses action BlockAndRemediate on IpAddress (it accepts Allowed, Audit, Warn, Block)"
@@ -419,14 +452,14 @@ mod tests {
             draft("Domain", "evil.com", "")
                 .finish()
                 .unwrap_err()
-                .reason
+                .reason()
                 .contains("missing action")
         );
         assert!(
             draft("Bogus", "evil.com", "Block")
                 .finish()
                 .unwrap_err()
-                .reason
+                .reason()
                 .contains("unknown indicator type")
         );
     }

@@ -6,6 +6,8 @@ use std::sync::Arc;
 
 use jiff::Timestamp;
 
+use crate::error::{ErrorKind, IndicatorError};
+
 /// The position of an indicator in an [`IndicatorSet`](crate::IndicatorSet).
 ///
 /// Ids are dense, start at 0 and follow the order in which indicators were
@@ -100,11 +102,11 @@ impl fmt::Display for IndicatorType {
 }
 
 impl FromStr for IndicatorType {
-    type Err = String;
+    type Err = IndicatorError;
 
     /// Accepts Defender's names case-insensitively, and the common
     /// shorthands of other tools (`sha256`, `ip`, `domain`, …).
-    fn from_str(s: &str) -> Result<Self, String> {
+    fn from_str(s: &str) -> Result<Self, IndicatorError> {
         use IndicatorType as T;
         lookup_name(
             s,
@@ -125,7 +127,12 @@ impl FromStr for IndicatorType {
                 ("cert", T::CertificateThumbprint),
             ],
         )
-        .ok_or_else(|| format!("unknown indicator type '{s}'"))
+        .ok_or_else(|| {
+            IndicatorError::new(
+                ErrorKind::UnknownType,
+                format!("unknown indicator type '{s}'"),
+            )
+        })
     }
 }
 
@@ -196,6 +203,20 @@ impl Action {
     }
 }
 
+impl FromStr for Action {
+    type Err = IndicatorError;
+
+    /// A canonical name or a legacy alias, as [`Action::parse_alias`].
+    fn from_str(s: &str) -> Result<Self, IndicatorError> {
+        Action::parse_alias(s).map(|(a, _)| a).ok_or_else(|| {
+            IndicatorError::new(
+                ErrorKind::UnknownAction,
+                format!("unknown action '{}'", crate::value::trim(s)),
+            )
+        })
+    }
+}
+
 impl fmt::Display for Action {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
@@ -242,9 +263,9 @@ impl fmt::Display for Severity {
 }
 
 impl FromStr for Severity {
-    type Err = String;
+    type Err = IndicatorError;
 
-    fn from_str(s: &str) -> Result<Self, String> {
+    fn from_str(s: &str) -> Result<Self, IndicatorError> {
         lookup_name(
             s,
             &[
@@ -255,8 +276,36 @@ impl FromStr for Severity {
                 ("Info", Severity::Informational),
             ],
         )
-        .ok_or_else(|| format!("unknown severity '{s}'"))
+        .ok_or_else(|| {
+            IndicatorError::new(
+                ErrorKind::InvalidSeverity,
+                format!("unknown severity '{s}'"),
+            )
+        })
     }
+}
+
+/// Refuses an action Defender does not accept on `ty`, naming the ones
+/// it does.
+pub(crate) fn check_pair(
+    action: Action,
+    ty: IndicatorType,
+) -> Result<(), IndicatorError> {
+    if action.allowed_on(ty) {
+        return Ok(());
+    }
+    let ok: Vec<&str> = Action::ALL
+        .iter()
+        .filter(|a| a.allowed_on(ty))
+        .map(|a| a.as_str())
+        .collect();
+    Err(IndicatorError::new(
+        ErrorKind::RefusedAction,
+        format!(
+            "Defender refuses action {action} on {ty} (it accepts {})",
+            ok.join(", ")
+        ),
+    ))
 }
 
 /// The value named by `s` (trimmed, in any case) in `names`. Loaders call
@@ -304,6 +353,12 @@ impl Source {
         Source { file: Arc::clone(file), location: Location::Line(line) }
     }
 
+    /// The source of an indicator built in code rather than read from a
+    /// file: `(inline)`, with no line.
+    pub fn inline() -> Source {
+        Source { file: Arc::from("(inline)"), location: Location::Line(0) }
+    }
+
     /// A source at a JSON path starting on `line`.
     pub fn json(
         file: &Arc<str>,
@@ -333,6 +388,7 @@ impl Source {
 impl fmt::Display for Source {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match &self.location {
+            Location::Line(0) => write!(f, "{}", self.file),
             Location::Line(n) => write!(f, "{}:{}", self.file, n),
             Location::Json { path, line } => {
                 write!(f, "{}:{} ({})", self.file, line, path)
@@ -447,28 +503,161 @@ impl Meta {
 
 /// One normalised, validated indicator.
 ///
-/// Build one with [`IndicatorDraft::finish`](crate::IndicatorDraft::finish)
-/// or through a loader; both validate the value and the action.
+/// Its fields are private so that every `Indicator` holds a value in the
+/// normal form of its type and an action Defender accepts on that type
+/// (contract §1): one built any other way could never match. Build one
+/// with [`Indicator::new`], or read them from files with
+/// [`load`](crate::load).
+///
+/// ```
+/// use iocmatch_core::{Action, ErrorKind, Indicator, IndicatorType};
+///
+/// let i = Indicator::new(IndicatorType::DomainName, "Evil[.]COM", Action::Block)?;
+/// assert_eq!(i.value(), "evil.com");
+///
+/// let e = Indicator::new(IndicatorType::IpAddress, "10.1.2.3", Action::Block)
+///     .unwrap_err();
+/// assert_eq!(e.kind(), ErrorKind::NonPublicIp);
+/// # Ok::<(), iocmatch_core::IndicatorError>(())
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Indicator {
-    /// The indicator's type.
-    pub indicator_type: IndicatorType,
+    indicator_type: IndicatorType,
     /// The normalised value (see the matching contract, §1).
-    pub value: Box<str>,
-    /// The canonical action.
-    pub action: Action,
+    value: Box<str>,
+    action: Action,
     /// Alert metadata, shared between indicators that have the same.
-    pub meta: Arc<Meta>,
+    meta: Arc<Meta>,
     /// Alert title. Kept apart from [`Meta`] because it is often unique
     /// per indicator (a CSV with a title per row) while the rest of the
     /// metadata repeats: with the title inside, every such row paid for
     /// its own `Meta`. Shared where the source shares it (a MISP event).
-    pub title: Option<Arc<str>>,
-    /// Where it came from.
-    pub source: Source,
+    title: Option<Arc<str>>,
+    source: Source,
+}
+
+/// An offline-only extension an indicator uses: replay matches it, but
+/// Defender would refuse it, so it is never published.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum OfflineOnly {
+    /// A CIDR network (Defender takes single addresses).
+    Cidr,
+    /// A URL without a scheme.
+    SchemelessUrl,
+    /// A SHA-256 certificate thumbprint (Defender takes SHA-1).
+    Sha256Thumbprint,
+}
+
+impl OfflineOnly {
+    /// What the form is, for messages.
+    pub fn describe(self) -> &'static str {
+        match self {
+            OfflineOnly::Cidr => "a CIDR network",
+            OfflineOnly::SchemelessUrl => "a URL without a scheme",
+            OfflineOnly::Sha256Thumbprint => {
+                "a SHA-256 certificate thumbprint"
+            }
+        }
+    }
 }
 
 impl Indicator {
+    /// A validated indicator: `raw_value` is refanged and normalised for
+    /// `indicator_type`, and `action` must be one Defender accepts on
+    /// that type. It has no metadata and an [`inline`](Source::inline)
+    /// source until [`with_meta`](Indicator::with_meta),
+    /// [`with_title`](Indicator::with_title) or
+    /// [`with_source`](Indicator::with_source) give them.
+    ///
+    /// # Errors
+    ///
+    /// An [`IndicatorError`] naming what is wrong: an invalid value
+    /// (its [`ErrorKind`] tells a private address from a malformed one)
+    /// or a refused action/type pair.
+    pub fn new(
+        indicator_type: IndicatorType,
+        raw_value: &str,
+        action: Action,
+    ) -> Result<Indicator, IndicatorError> {
+        let value = crate::normal::normalize(indicator_type, raw_value)?;
+        check_pair(action, indicator_type)?;
+        Ok(Indicator::from_valid(
+            indicator_type,
+            value.into_boxed_str(),
+            action,
+            Arc::default(),
+            None,
+            Source::inline(),
+        ))
+    }
+
+    /// An indicator from parts already validated by the caller in this
+    /// crate (a draft's checks).
+    pub(crate) fn from_valid(
+        indicator_type: IndicatorType,
+        value: Box<str>,
+        action: Action,
+        meta: Arc<Meta>,
+        title: Option<Arc<str>>,
+        source: Source,
+    ) -> Indicator {
+        Indicator { indicator_type, value, action, meta, title, source }
+    }
+
+    /// The same indicator with this metadata.
+    pub fn with_meta(mut self, meta: impl Into<Arc<Meta>>) -> Indicator {
+        self.meta = meta.into();
+        self
+    }
+
+    /// The same indicator with this alert title (blank means none).
+    pub fn with_title(mut self, title: &str) -> Indicator {
+        let t = crate::value::trim(title);
+        self.title = (!t.is_empty()).then(|| Arc::from(t));
+        self
+    }
+
+    /// The same indicator, said to come from `source`.
+    pub fn with_source(mut self, source: Source) -> Indicator {
+        self.source = source;
+        self
+    }
+
+    /// The indicator's type.
+    pub fn indicator_type(&self) -> IndicatorType {
+        self.indicator_type
+    }
+
+    /// The normalised value (see the matching contract, §1).
+    pub fn value(&self) -> &str {
+        &self.value
+    }
+
+    /// The canonical action.
+    pub fn action(&self) -> Action {
+        self.action
+    }
+
+    /// The alert metadata.
+    pub fn meta(&self) -> &Meta {
+        &self.meta
+    }
+
+    /// The shared metadata, to share it with another indicator.
+    pub fn shared_meta(&self) -> &Arc<Meta> {
+        &self.meta
+    }
+
+    /// Where it came from.
+    pub fn source(&self) -> &Source {
+        &self.source
+    }
+
+    /// The title, shared, to give another indicator.
+    pub fn shared_title(&self) -> Option<&Arc<str>> {
+        self.title.as_ref()
+    }
+
     /// The alert title.
     pub fn title(&self) -> Option<&str> {
         self.title.as_deref()
@@ -485,16 +674,28 @@ impl Indicator {
         self.meta.severity.unwrap_or(Severity::Informational)
     }
 
+    /// The offline-only extension the value uses, which Defender itself
+    /// would refuse, if any.
+    pub fn offline_only(&self) -> Option<OfflineOnly> {
+        match self.indicator_type {
+            IndicatorType::IpAddress if self.value.contains('/') => {
+                Some(OfflineOnly::Cidr)
+            }
+            IndicatorType::Url if !self.value.contains("://") => {
+                Some(OfflineOnly::SchemelessUrl)
+            }
+            IndicatorType::CertificateThumbprint if self.value.len() == 64 => {
+                Some(OfflineOnly::Sha256Thumbprint)
+            }
+            _ => None,
+        }
+    }
+
     /// True when the value uses an offline-only extension that Defender
     /// itself would refuse (a CIDR network, a URL without a scheme, a
     /// SHA-256 certificate thumbprint).
     pub fn is_offline_only(&self) -> bool {
-        match self.indicator_type {
-            IndicatorType::IpAddress => self.value.contains('/'),
-            IndicatorType::Url => !self.value.contains("://"),
-            IndicatorType::CertificateThumbprint => self.value.len() == 64,
-            _ => false,
-        }
+        self.offline_only().is_some()
     }
 
     /// Whether the indicator applies to an event at `time` on a device in
@@ -520,22 +721,49 @@ mod tests {
     use super::*;
 
     fn indicator(expiration: Option<&str>, groups: &[&str]) -> Indicator {
-        let file: Arc<str> = Arc::from("t");
-        Indicator {
-            indicator_type: IndicatorType::DomainName,
-            value: "evil.com".into(),
-            action: Action::Block,
-            meta: Arc::new(Meta {
+        Indicator::new(IndicatorType::DomainName, "evil.com", Action::Block)
+            .unwrap()
+            .with_meta(Meta {
                 expiration: expiration.map(|e| e.parse().unwrap()),
                 rbac_group_names: groups
                     .iter()
                     .map(|g| Box::from(*g))
                     .collect(),
                 ..Meta::default()
-            }),
-            title: None,
-            source: Source::line(&file, 1),
-        }
+            })
+    }
+
+    #[test]
+    fn the_checked_constructor_normalises_and_refuses() {
+        let i = Indicator::new(
+            IndicatorType::Url,
+            "hxxps://Evil[.]com/A",
+            Action::Warn,
+        )
+        .unwrap()
+        .with_title("  c2  ");
+        assert_eq!(i.value(), "https://evil.com/A");
+        assert_eq!(i.title(), Some("c2"));
+        assert_eq!(i.source().to_string(), "(inline)");
+        let e = Indicator::new(
+            IndicatorType::IpAddress,
+            "8.8.8.8",
+            Action::BlockAndRemediate,
+        )
+        .unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::RefusedAction);
+        let cidr = Indicator::new(
+            IndicatorType::IpAddress,
+            "8.8.8.0/24",
+            Action::Audit,
+        )
+        .unwrap();
+        assert_eq!(cidr.offline_only(), Some(OfflineOnly::Cidr));
+        assert_eq!("alert".parse::<Action>(), Ok(Action::Audit));
+        assert_eq!(
+            "nope".parse::<Action>().unwrap_err().kind(),
+            ErrorKind::UnknownAction
+        );
     }
 
     #[test]

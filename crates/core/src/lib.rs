@@ -11,11 +11,28 @@
 //! - [`IndicatorSet`]: the compiled matcher. Lookups return
 //!   [`IndicatorId`]s; [`IndicatorSet::effective`] applies precedence.
 //!
-//! # Example
+//! # Example: a set built in code
+//!
+//! ```
+//! use iocmatch_core::{Action, Indicator, IndicatorSet, IndicatorType as T};
+//!
+//! let set = IndicatorSet::new(vec![
+//!     Indicator::new(T::DomainName, "evil[.]com", Action::Block)?,
+//!     Indicator::new(T::Url, "https://cdn.example.org/payload/", Action::Audit)?,
+//! ])?;
+//!
+//! // A domain indicator matches the domain and every subdomain.
+//! let mut hits = Vec::new();
+//! set.match_domain("login.evil.com", &mut hits);
+//! assert_eq!(set.get(hits[0]).value(), "evil.com");
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! # Example: a file, with its rejections
 //!
 //! ```
 //! use std::sync::Arc;
-//! use iocmatch_core::{HashKind, IndicatorSet};
+//! use iocmatch_core::{ErrorKind, HashKind, IndicatorSet};
 //! use iocmatch_core::load::{load_bytes, Format, LoadOptions};
 //!
 //! let csv = b"IndicatorType,IndicatorValue,Action,Title\n\
@@ -26,31 +43,35 @@
 //!     &LoadOptions::default())?;
 //! assert_eq!(loaded.indicators.len(), 2);
 //! assert_eq!(loaded.rejected.len(), 1); // a private address
+//! assert_eq!(loaded.rejected[0].kind(), ErrorKind::NonPublicIp);
 //! assert_eq!(loaded.rejected[0].source.to_string(), "iocs.csv:4");
 //!
 //! let set = IndicatorSet::new(loaded.indicators)?;
 //! let hits = set.match_hash(HashKind::Sha1,
 //!     b"da39a3ee5e6b4b0d3255bfef95601890afd80709");
-//! assert_eq!(set.get(hits[0]).action.as_str(), "Block");
+//! assert_eq!(set.get(hits[0]).action().as_str(), "Block");
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
 #![deny(missing_docs)]
 #![deny(rustdoc::broken_intra_doc_links)]
 
+pub mod defender;
 mod draft;
+mod error;
 mod indicator;
 pub mod load;
+mod normal;
 mod set;
 pub mod value;
 
-pub use draft::{
-    IndicatorDraft, MetaDraft, MetaInterner, Rejection, TypeSpec, parse_time,
-};
+pub use draft::{Rejection, parse_time};
+pub use error::{ErrorKind, IndicatorError};
 pub use indicator::{
     Action, Details, Indicator, IndicatorId, IndicatorType, Location, Meta,
-    Severity, Source,
+    OfflineOnly, Severity, Source,
 };
+pub use normal::{infer_type, normalize};
 pub use set::{
     BuildError, Conflict, FamilySizes, HashKind, IndicatorSet,
     IndicatorSetBuilder, Merged,

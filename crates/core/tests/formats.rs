@@ -14,14 +14,14 @@ fn load_with(name: &str, opts: &LoadOptions) -> Loaded {
 }
 
 fn values(l: &Loaded) -> Vec<(IndicatorType, &str)> {
-    l.indicators.iter().map(|i| (i.indicator_type, &*i.value)).collect()
+    l.indicators.iter().map(|i| (i.indicator_type(), &*i.value())).collect()
 }
 
 /// (line, fragment of the reason) for every rejection.
 fn rejections(l: &Loaded) -> Vec<(u64, String)> {
     l.rejected
         .iter()
-        .map(|r| (r.source.line_number(), r.reason.clone()))
+        .map(|r| (r.source.line_number(), r.reason().to_owned()))
         .collect()
 }
 
@@ -82,20 +82,20 @@ fn defender_csv_normalises_every_type() {
     );
     assert_eq!(v[11], (IndicatorType::Url, "downloads.example.net/tools"));
     let first = &l.indicators[0];
-    assert_eq!(first.meta.description(), Some("Quoted, with comma"));
-    assert_eq!(first.meta.mitre_techniques(), ["T1059", "T1105"]);
-    assert_eq!(first.meta.severity, Some(Severity::High));
+    assert_eq!(first.meta().description(), Some("Quoted, with comma"));
+    assert_eq!(first.meta().mitre_techniques(), ["T1059", "T1105"]);
+    assert_eq!(first.meta().severity, Some(Severity::High));
     let second = &l.indicators[1];
-    assert_eq!(second.meta.rbac_group_names(), ["Servers", "Workstations"]);
+    assert_eq!(second.meta().rbac_group_names(), ["Servers", "Workstations"]);
     assert_eq!(
-        second.meta.expiration.unwrap().to_string(),
+        second.meta().expiration.unwrap().to_string(),
         "2030-01-01T00:00:00Z"
     );
     assert!(!second.alerts(), "GenerateAlert False");
     assert!(!l.indicators[2].alerts(), "Allowed never alerts");
     assert!(l.indicators[0].alerts(), "default is to alert");
     assert_eq!(
-        l.indicators[0].source.to_string().rsplit(':').next(),
+        l.indicators[0].source().to_string().rsplit(':').next(),
         Some("2")
     );
 }
@@ -125,7 +125,7 @@ fn defender_csv_refusals_name_line_and_reason() {
     );
     assert_eq!(l.indicators.len(), 1, "the valid row still loads");
     assert_eq!(
-        l.indicators[0].action,
+        l.indicators[0].action(),
         Action::Audit,
         "Alert is an alias of Audit"
     );
@@ -155,7 +155,7 @@ fn plain_lists_refang_and_infer() {
             (IndicatorType::DomainName, "hxxp-shop.com"),
         ]
     );
-    assert!(l.indicators.iter().all(|i| i.action == Action::Audit));
+    assert!(l.indicators.iter().all(|i| i.action() == Action::Audit));
     assert_rejected(
         &l,
         &[(6, "documentation address"), (13, "cannot tell the type")],
@@ -172,10 +172,13 @@ fn plain_lists_take_defaults_from_options() {
     };
     let l = load_with("defanged.txt", &opts);
     let i = &l.indicators[0];
-    assert_eq!(i.action, Action::Block);
+    assert_eq!(i.action(), Action::Block);
     assert_eq!(i.title(), Some("From a report"));
     assert!(
-        std::sync::Arc::ptr_eq(&l.indicators[0].meta, &l.indicators[8].meta),
+        std::sync::Arc::ptr_eq(
+            l.indicators[0].shared_meta(),
+            l.indicators[8].shared_meta()
+        ),
         "metadata is shared"
     );
 }
@@ -191,13 +194,13 @@ fn defender_api_list_and_json_lines() {
         ]
     );
     assert_eq!(
-        l.indicators[0].action,
+        l.indicators[0].action(),
         Action::Block,
         "AlertAndBlock is Block with an alert"
     );
     assert!(l.indicators[0].alerts());
-    assert_eq!(l.indicators[0].meta.category(), Some("1"));
-    assert_eq!(l.indicators[0].meta.rbac_group_names(), ["Finance"]);
+    assert_eq!(l.indicators[0].meta().category(), Some("1"));
+    assert_eq!(l.indicators[0].meta().rbac_group_names(), ["Finance"]);
     assert_eq!(l.rejected.len(), 1);
     assert_eq!(l.rejected[0].source.json_path(), Some("$.value[2]"));
     assert_eq!(l.rejected[0].source.line_number(), 27);
@@ -237,8 +240,8 @@ fn misp_event_maps_types_and_to_ids() {
     );
     let i = &l.indicators[0];
     assert_eq!(i.title(), Some("Campaign X: loader and C2"));
-    assert_eq!(i.meta.severity, Some(Severity::High));
-    assert_eq!(i.meta.description(), Some("loader"));
+    assert_eq!(i.meta().severity, Some(Severity::High));
+    assert_eq!(i.meta().description(), Some("loader"));
     assert_eq!(l.skipped.values().sum::<u64>(), 2);
     assert_rejected(
         &l,
@@ -265,8 +268,8 @@ fn misp_feed_and_csv() {
             (IndicatorType::Url, "https://b.feed.example/x"),
         ]
     );
-    assert_eq!(l.indicators[0].meta.severity, Some(Severity::Medium));
-    assert_eq!(l.indicators[2].meta.severity, Some(Severity::Low));
+    assert_eq!(l.indicators[0].meta().severity, Some(Severity::Medium));
+    assert_eq!(l.indicators[2].meta().severity, Some(Severity::Low));
     assert_rejected(&l, &[(3, "expected 64 hex digits")]);
 
     let l = load("misp.csv");
@@ -277,7 +280,7 @@ fn misp_feed_and_csv() {
             (IndicatorType::DomainName, "scan.example.org"),
         ]
     );
-    assert_eq!(l.indicators[0].meta.description(), Some("scanner"));
+    assert_eq!(l.indicators[0].meta().description(), Some("scanner"));
     assert_rejected(&l, &[(5, "private address")]);
 }
 
@@ -298,10 +301,10 @@ fn stix_patterns_supported_and_reported() {
     );
     assert_eq!(l.indicators[0].title(), Some("Stealer hash"));
     assert_eq!(
-        l.indicators[0].meta.expiration.unwrap().to_string(),
+        l.indicators[0].meta().expiration.unwrap().to_string(),
         "2027-01-01T00:00:00Z"
     );
-    assert_eq!(l.indicators[0].meta.external_id(), Some("indicator--a"));
+    assert_eq!(l.indicators[0].meta().external_id(), Some("indicator--a"));
     assert_rejected(
         &l,
         &[
@@ -317,16 +320,16 @@ fn stix_patterns_supported_and_reported() {
     };
     let l = load_with("stix-bundle.json", &certs);
     let is_cert = |i: &&iocmatch_core::Indicator| {
-        i.indicator_type == IndicatorType::CertificateThumbprint
+        i.indicator_type() == IndicatorType::CertificateThumbprint
     };
     let cert = l.indicators.iter().find(is_cert).unwrap();
-    assert_eq!(&*cert.value, "89abcdef0123456789abcdef0123456789abcdef");
-    assert_eq!(cert.action, Action::BlockAndRemediate);
+    assert_eq!(&*cert.value(), "89abcdef0123456789abcdef0123456789abcdef");
+    assert_eq!(cert.action(), Action::BlockAndRemediate);
     assert!(
         l.indicators
             .iter()
             .filter(|i| !is_cert(i))
-            .all(|i| i.action == Action::Audit)
+            .all(|i| i.action() == Action::Audit)
     );
     assert_eq!(l.rejected.len(), 2, "only the unsupported patterns remain");
 }

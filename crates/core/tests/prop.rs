@@ -8,23 +8,16 @@ use std::sync::Arc;
 use iocmatch_core::value::ip::Cidr;
 use iocmatch_core::value::url::{Url, default_port};
 use iocmatch_core::{
-    Action, HashKind, Indicator, IndicatorDraft, IndicatorId, IndicatorSet,
-    IndicatorType, Meta, Source, TypeSpec,
+    Action, HashKind, Indicator, IndicatorId, IndicatorSet, IndicatorType,
+    Source,
 };
 use proptest::prelude::*;
 
 fn indicator(ty: IndicatorType, value: &str, action: Action) -> Indicator {
     let file: Arc<str> = Arc::from("prop");
-    IndicatorDraft {
-        indicator_type: TypeSpec::Known(ty),
-        value: value.into(),
-        action: Some(action.as_str().into()),
-        meta: Arc::new(Meta::default()),
-        title: None,
-        source: Source::line(&file, 1),
-    }
-    .finish()
-    .unwrap_or_else(|r| panic!("{r}"))
+    Indicator::new(ty, value, action)
+        .unwrap_or_else(|e| panic!("{value}: {e}"))
+        .with_source(Source::line(&file, 1))
 }
 
 fn compile(inds: &[Indicator]) -> IndicatorSet {
@@ -90,7 +83,7 @@ proptest! {
         let compiled = compile(&inds);
         for (t, kind, v) in &probes {
             let got = sorted(compiled.match_hash(*kind, v.as_bytes()).to_vec());
-            let want = oracle(&inds, |i| i.indicator_type == *t && i.value.eq_ignore_ascii_case(v));
+            let want = oracle(&inds, |i| i.indicator_type() == *t && i.value().eq_ignore_ascii_case(v));
             prop_assert_eq!(got, want, "probe {}", v);
         }
     }
@@ -155,9 +148,9 @@ proptest! {
             compiled.match_ip(*ip, &mut got);
             let eff = compiled.effective(&got);
             let got = sorted(got);
-            let want = oracle(&inds, |i| match Cidr::parse(&i.value) {
+            let want = oracle(&inds, |i| match Cidr::parse(&i.value()) {
                 Ok(c) => c.contains(*ip),
-                Err(_) => i.value.parse::<IpAddr>().ok() == Some(*ip),
+                Err(_) => i.value().parse::<IpAddr>().ok() == Some(*ip),
             });
             prop_assert_eq!(&got, &want, "probe {}", ip);
             prop_assert_eq!(eff.map(|e| e.0), naive_effective(&inds, &want));
@@ -317,14 +310,16 @@ proptest! {
 /// prefix), then the action order, then the listing order.
 fn naive_effective(inds: &[Indicator], ids: &[u32]) -> Option<u32> {
     let specificity = |i: &Indicator| -> (u8, usize) {
-        match i.indicator_type {
+        match i.indicator_type() {
             IndicatorType::Url => {
-                let rest =
-                    i.value.split_once("://").map_or(&*i.value, |(_, r)| r);
+                let rest = i
+                    .value()
+                    .split_once("://")
+                    .map_or(&*i.value(), |(_, r)| r);
                 (3, rest.find(['/', '?']).map_or(0, |p| rest.len() - p))
             }
-            IndicatorType::DomainName => (2, i.value.split('.').count()),
-            _ => match i.value.split_once('/') {
+            IndicatorType::DomainName => (2, i.value().split('.').count()),
+            _ => match i.value().split_once('/') {
                 None => (1, 1000),
                 Some((_, p)) => (1, p.parse().unwrap()),
             },
@@ -342,8 +337,8 @@ fn naive_effective(inds: &[Indicator], ids: &[u32]) -> Option<u32> {
             None => true,
             Some(b) => {
                 let (x, y) = (&inds[id as usize], &inds[b as usize]);
-                (specificity(x), action(x.action))
-                    > (specificity(y), action(y.action))
+                (specificity(x), action(x.action()))
+                    > (specificity(y), action(y.action()))
             }
         };
         if better {

@@ -121,8 +121,8 @@ impl Eval<'_, '_, '_> {
     /// Drops candidates out of scope or expired at the event time.
     fn applies(&mut self, id: IndicatorId) -> bool {
         let ind = self.set.get(id);
-        if ind.meta.expiration.is_none()
-            && ind.meta.rbac_group_names.is_empty()
+        if ind.meta().expiration.is_none()
+            && ind.meta().rbac_group_names.is_empty()
         {
             return true;
         }

@@ -185,8 +185,8 @@ fn naive_record(
             if let Some(v) = text(p, col) {
                 c.extend(
                     matching(inds, |i| {
-                        i.indicator_type == ty
-                            && i.value.eq_ignore_ascii_case(v)
+                        i.indicator_type() == ty
+                            && i.value().eq_ignore_ascii_case(v)
                     })
                     .map(|id| (*col, id)),
                 );
@@ -196,11 +196,11 @@ fn naive_record(
     }
     if let Some(v) = text(p, "SignerHash") {
         let c = matching(inds, |i| {
-            i.indicator_type == IndicatorType::CertificateThumbprint
-                && i.value.eq_ignore_ascii_case(v)
+            i.indicator_type() == IndicatorType::CertificateThumbprint
+                && i.value().eq_ignore_ascii_case(v)
         });
         observable(c.map(|id| ("SignerHash", id)).collect(), &|i| {
-            (cert_rank(i.action), 0)
+            (cert_rank(i.action()), 0)
         });
     }
     for col in [
@@ -280,21 +280,21 @@ fn inspected(table: &str, p: &Value) -> Vec<(&'static str, String)> {
 }
 
 fn ip_matches(i: &Indicator, ip: IpAddr) -> bool {
-    i.indicator_type == IndicatorType::IpAddress
-        && match Cidr::parse(&i.value) {
+    i.indicator_type() == IndicatorType::IpAddress
+        && match Cidr::parse(&i.value()) {
             Ok(c) => c.contains(ip),
-            Err(_) => i.value.parse::<IpAddr>().ok() == Some(ip),
+            Err(_) => i.value().parse::<IpAddr>().ok() == Some(ip),
         }
 }
 
 fn url_matches(i: &Indicator, obs: &Url<'_>) -> bool {
-    match (i.indicator_type, &obs.host) {
+    match (i.indicator_type(), &obs.host) {
         (IndicatorType::DomainName, Host::Name(h)) => {
-            **h == *i.value || h.ends_with(&format!(".{}", i.value))
+            **h == *i.value() || h.ends_with(&format!(".{}", i.value()))
         }
         (IndicatorType::IpAddress, Host::Ip(ip)) => ip_matches(i, *ip),
         (IndicatorType::Url, _) => {
-            let u = Url::parse(&i.value).unwrap();
+            let u = Url::parse(&i.value()).unwrap();
             if u.host != obs.host {
                 return false;
             }
@@ -324,23 +324,24 @@ fn url_matches(i: &Indicator, obs: &Url<'_>) -> bool {
 }
 
 fn network_rank(i: &Indicator) -> (u32, u32) {
-    let spec = match i.indicator_type {
+    let spec = match i.indicator_type() {
         IndicatorType::Url => {
-            let rest = i.value.split_once("://").map_or(&*i.value, |(_, r)| r);
+            let rest =
+                i.value().split_once("://").map_or(&*i.value(), |(_, r)| r);
             3_000_000
                 + rest.find(['/', '?']).map_or(0, |p| rest.len() - p) as u32
         }
         IndicatorType::DomainName => {
-            2_000_000 + i.value.split('.').count() as u32
+            2_000_000 + i.value().split('.').count() as u32
         }
-        _ => match i.value.split_once('/') {
+        _ => match i.value().split_once('/') {
             None => 1_000_200,
             Some((_, p)) => 1_000_000 + p.parse::<u32>().unwrap(),
         },
     };
     let action = [Action::Audit, Action::Block, Action::Warn, Action::Allowed]
         .iter()
-        .position(|a| *a == i.action)
+        .position(|a| *a == i.action())
         .unwrap() as u32;
     (spec, action)
 }
@@ -354,9 +355,9 @@ fn file_rank(i: &Indicator) -> (u32, u32) {
         Action::BlockAndRemediate,
     ]
     .iter()
-    .position(|a| *a == i.action)
+    .position(|a| *a == i.action())
     .unwrap() as u32;
-    let strength = match i.indicator_type {
+    let strength = match i.indicator_type() {
         IndicatorType::FileSha256 => 3,
         IndicatorType::FileSha1 => 2,
         _ => 1,

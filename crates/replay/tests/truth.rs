@@ -24,7 +24,7 @@ fn check(layout: Layout, gzip: bool) {
                 h.line,
                 h.record,
                 h.column.to_owned(),
-                set.get(h.indicator).value.to_string(),
+                set.get(h.indicator).value().to_string(),
             )
         })
         .collect();

@@ -47,7 +47,7 @@ pub fn run(args: &CheckArgs) -> anyhow::Result<ExitCode> {
 fn counts_by_type(set: &IndicatorSet) -> BTreeMap<&'static str, u64> {
     let mut m = BTreeMap::new();
     for (_, ind) in set.iter() {
-        *m.entry(ind.indicator_type.as_str()).or_default() += 1;
+        *m.entry(ind.indicator_type().as_str()).or_default() += 1;
     }
     m
 }
@@ -55,7 +55,7 @@ fn counts_by_type(set: &IndicatorSet) -> BTreeMap<&'static str, u64> {
 fn counts_by_action(set: &IndicatorSet) -> BTreeMap<&'static str, u64> {
     let mut m = BTreeMap::new();
     for (_, ind) in set.iter() {
-        *m.entry(ind.action.as_str()).or_default() += 1;
+        *m.entry(ind.action().as_str()).or_default() += 1;
     }
     m
 }
@@ -66,7 +66,7 @@ fn rejection_json(r: &Rejection) -> serde_json::Value {
         "line": r.source.line_number(),
         "path": r.source.json_path(),
         "value": r.value,
-        "reason": r.reason,
+        "reason": r.reason(),
     })
 }
 
@@ -81,8 +81,8 @@ fn report_json(ls: &LoadedSet) -> serde_json::Value {
                 .iter()
                 .map(|&id| {
                     let ind = set.get(id);
-                    json!({"id": id.0, "action": ind.action.as_str(),
-                           "source": &*ind.source.file, "line": ind.source.line_number()})
+                    json!({"id": id.0, "action": ind.action().as_str(),
+                           "source": &*ind.source().file, "line": ind.source().line_number()})
                 })
                 .collect();
             json!({"type": c.indicator_type.as_str(), "value": &*c.value, "indicators": entries})
@@ -161,7 +161,7 @@ fn write_problems(
         }
         let cert = rejected
             .iter()
-            .any(|r| r.reason.contains("on CertificateThumbprint"));
+            .any(|r| r.reason().contains("on CertificateThumbprint"));
         if cert {
             writeln!(
                 out,
@@ -190,8 +190,8 @@ fn write_problems(
                 .map(|&id| {
                     format!(
                         "{} ({})",
-                        ls.set.get(id).action,
-                        ls.set.get(id).source
+                        ls.set.get(id).action(),
+                        ls.set.get(id).source()
                     )
                 })
                 .collect();

@@ -66,7 +66,7 @@ pub fn write(
             write_one(path, |w| write_json(&chosen, w))?
         }
         ExportFormat::Txt => write_one(path, |w| {
-            chosen.iter().try_for_each(|i| writeln!(w, "{}", i.value))
+            chosen.iter().try_for_each(|i| writeln!(w, "{}", i.value()))
         })?,
     };
     Ok(Written { indicators: chosen.len(), offline_only, files })
@@ -105,28 +105,28 @@ fn write_csv_files(
 
 /// Defender wants IPv6 with all eight groups written out.
 fn export_value(i: &Indicator) -> String {
-    if i.indicator_type == IndicatorType::IpAddress
-        && let Ok(ip) = i.value.parse()
+    if i.indicator_type() == IndicatorType::IpAddress
+        && let Ok(ip) = i.value().parse()
     {
         return iocmatch_core::value::ip::defender_text(ip);
     }
-    i.value.to_string()
+    i.value().to_string()
 }
 
 fn write_csv(inds: &[&Indicator], w: &mut impl Write) -> std::io::Result<()> {
     let mut csv = csv_writer(w);
     csv.write_record(CSV_HEADER)?;
     for i in inds {
-        let m = &i.meta;
+        let m = &i.meta();
         let exp = m
             .expiration
             .map(|t| t.strftime("%Y-%m-%dT%H:%M:%S.0Z").to_string());
         let alert = if i.alerts() { "True" } else { "False" };
         csv.write_record([
-            i.indicator_type.as_str(),
+            i.indicator_type().as_str(),
             &export_value(i),
             exp.as_deref().unwrap_or(""),
-            i.action.as_str(),
+            i.action().as_str(),
             m.severity.map_or("", |s| s.as_str()),
             i.title().unwrap_or(""),
             m.description().unwrap_or(""),
@@ -148,11 +148,11 @@ fn write_json(inds: &[&Indicator], w: &mut impl Write) -> std::io::Result<()> {
     let entities: Vec<serde_json::Value> = inds
         .iter()
         .map(|i| {
-            let m = &i.meta;
+            let m = &i.meta();
             json!({
-                "indicatorType": i.indicator_type.as_str(),
+                "indicatorType": i.indicator_type().as_str(),
                 "indicatorValue": export_value(i),
-                "action": i.action.as_str(),
+                "action": i.action().as_str(),
                 "severity": m.severity.map(|s| s.as_str()),
                 "title": i.title(),
                 "description": m.description(),

@@ -47,12 +47,12 @@ fn indicator_out(set: &IndicatorSet, id: IndicatorId) -> IndicatorOut<'_> {
     let i = set.get(id);
     IndicatorOut {
         id: id.0,
-        ty: i.indicator_type.as_str(),
-        value: &i.value,
-        action: i.action.as_str(),
+        ty: i.indicator_type().as_str(),
+        value: &i.value(),
+        action: i.action().as_str(),
         severity: i.severity().as_str(),
         title: i.title(),
-        source: i.source.to_string(),
+        source: i.source().to_string(),
     }
 }
 
@@ -136,9 +136,9 @@ fn indicator_cells(set: &IndicatorSet, id: IndicatorId) -> [String; 6] {
     let i = set.get(id);
     [
         id.0.to_string(),
-        i.indicator_type.as_str().into(),
-        i.value.to_string(),
-        i.action.as_str().into(),
+        i.indicator_type().as_str().into(),
+        i.value().to_string(),
+        i.action().as_str().into(),
         i.severity().as_str().into(),
         i.title().unwrap_or("").into(),
     ]
@@ -234,7 +234,7 @@ impl Sink for HitWriter<'_> {
                     h.observed.to_string(),
                 ];
                 let tail = [
-                    self.set.get(h.indicator).source.to_string(),
+                    self.set.get(h.indicator).source().to_string(),
                     h.effective.to_string(),
                     h.suppressed_by
                         .map(|s| s.0.to_string())
@@ -392,9 +392,9 @@ impl Serialize for IndicatorsOut<'_> {
                 .unwrap_or_default();
             IndicatorStatsOut {
                 id: i,
-                ty: ind.indicator_type.as_str(),
-                value: &ind.value,
-                action: ind.action.as_str(),
+                ty: ind.indicator_type().as_str(),
+                value: &ind.value(),
+                action: ind.action().as_str(),
                 hits: st.hits,
                 records: st.records,
                 devices: st.devices,

@@ -124,9 +124,9 @@ fn write_top(
                 noun(hits, "hit "),
                 s.devices,
                 noun(s.devices, "device "),
-                ind.indicator_type,
-                ind.value,
-                ind.action
+                ind.indicator_type(),
+                ind.value(),
+                ind.action()
             )?;
         }
     }

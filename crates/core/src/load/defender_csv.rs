@@ -10,6 +10,7 @@ use std::io::Read;
 use std::sync::Arc;
 
 use crate::draft::{IndicatorDraft, MetaDraft, TypeSpec};
+use crate::error::{IndicatorError, invalid_field, unreadable};
 use crate::indicator::Source;
 use crate::indicator::{Action, IndicatorType, Meta, Severity};
 use crate::value;
@@ -305,7 +306,7 @@ fn rows(ctx: &mut Context<'_>, cols: &Columns, piece: &[u8], first_line: u64) {
             Err(e) => ctx.reject(
                 Source::line(&ctx.file, at),
                 "",
-                super::csv_row_error(&e),
+                unreadable(super::csv_row_error(&e)),
             ),
         }
     }
@@ -372,7 +373,7 @@ fn meta<'c>(
     ctx: &mut Context<'_>,
     cols: &Columns,
     cell: &impl Fn(Option<usize>) -> &'c str,
-) -> Result<(Arc<Meta>, Option<Arc<str>>), String> {
+) -> Result<(Arc<Meta>, Option<Arc<str>>), IndicatorError> {
     let owned = |c: Option<usize>| {
         Some(cell(c)).filter(|s| !s.is_empty()).map(str::to_owned)
     };
@@ -393,7 +394,7 @@ fn meta<'c>(
         v => {
             let why =
                 format!("GenerateAlert must be True or False, not '{v}'");
-            return Err(why);
+            return Err(invalid_field(why));
         }
     };
     let meta = MetaDraft {
@@ -457,8 +458,10 @@ mod tests {
     }
 
     fn summary(l: &Loaded) -> Vec<String> {
-        let ok =
-            l.indicators.iter().map(|i| format!("{} {}", i.source, i.value));
+        let ok = l
+            .indicators
+            .iter()
+            .map(|i| format!("{} {}", i.source(), i.value()));
         let bad = l.rejected.iter().map(|r| r.to_string());
         ok.chain(bad).collect()
     }
@@ -551,7 +554,7 @@ mod tests {
                 .iter()
                 .map(|i| {
                     (
-                        i.source.line_number(),
+                        i.source().line_number(),
                         i.title().unwrap().replace('\r', ""),
                     )
                 })

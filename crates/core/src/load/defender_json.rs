@@ -6,34 +6,12 @@ use serde::Deserialize;
 use serde_json::value::RawValue;
 use std::borrow::Cow;
 
+use crate::defender::ApiIndicator;
 use crate::draft::{IndicatorDraft, MetaDraft, TypeSpec};
+use crate::error::{invalid_field, unreadable};
 use crate::indicator::Source;
 
 use super::{Context, LineCounter, json_lines};
-
-/// One entity, read leniently: every field optional, `category` as either
-/// the integer the API returns or a name, `generateAlert` as a boolean or
-/// the `"True"` text some exporters write.
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct ApiIndicator {
-    indicator_type: Option<String>,
-    indicator_value: Option<String>,
-    action: Option<String>,
-    severity: Option<String>,
-    title: Option<String>,
-    description: Option<String>,
-    recommended_actions: Option<String>,
-    category: Option<serde_json::Value>,
-    mitre_techniques: Option<Vec<String>>,
-    generate_alert: Option<serde_json::Value>,
-    expiration_time: Option<String>,
-    rbac_group_names: Option<Vec<String>>,
-    application: Option<String>,
-    #[serde(alias = "externalID")]
-    external_id: Option<String>,
-    educate_url: Option<String>,
-}
 
 #[derive(Deserialize)]
 struct ListResponse<'a> {
@@ -66,7 +44,7 @@ pub(super) fn load(ctx: &mut Context<'_>, bytes: &[u8]) -> Result<(), String> {
                     Err(why) => ctx.reject(
                         Source::line(&ctx.file, line),
                         "",
-                        format!("invalid JSON: {why}"),
+                        unreadable(format!("invalid JSON: {why}")),
                     ),
                 }
             }
@@ -108,19 +86,20 @@ fn entity(
             return ctx.reject(
                 source,
                 "",
-                format!("not an Indicator entity: {e}"),
+                unreadable(format!("not an Indicator entity: {e}")),
             );
         }
     };
     let value = api.indicator_value.clone().unwrap_or_default();
-    let generate_alert = match api.generate_alert.as_ref().map(bool_like) {
+    let generate_alert = match api.generate_alert.as_ref().map(|f| f.as_bool())
+    {
         None => None,
         Some(Some(b)) => Some(b),
         Some(None) => {
             return ctx.reject(
                 source,
                 &value,
-                "generateAlert must be a boolean",
+                invalid_field("generateAlert must be a boolean"),
             );
         }
     };
@@ -132,7 +111,7 @@ fn entity(
         title: api.title.map(Cow::Owned),
         description: api.description,
         recommended_actions: api.recommended_actions,
-        category: api.category.as_ref().and_then(category_text),
+        category: api.category.as_ref().map(|c| c.to_text()),
         mitre_techniques: api.mitre_techniques.unwrap_or_default(),
         application: api.application,
         external_id: api.external_id,
@@ -152,28 +131,4 @@ fn entity(
         title,
         source,
     });
-}
-
-/// `null` reads as absent; booleans, and `"True"`/`"False"` in any case.
-fn bool_like(v: &serde_json::Value) -> Option<bool> {
-    match v {
-        serde_json::Value::Bool(b) => Some(*b),
-        serde_json::Value::String(s) if s.eq_ignore_ascii_case("true") => {
-            Some(true)
-        }
-        serde_json::Value::String(s) if s.eq_ignore_ascii_case("false") => {
-            Some(false)
-        }
-        _ => None,
-    }
-}
-
-/// The API returns `category` as an integer whose names are undocumented;
-/// keep it as text either way.
-fn category_text(v: &serde_json::Value) -> Option<String> {
-    match v {
-        serde_json::Value::String(s) => Some(s.clone()),
-        serde_json::Value::Number(n) => Some(n.to_string()),
-        _ => None,
-    }
 }

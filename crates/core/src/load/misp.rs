@@ -11,6 +11,7 @@ use serde::Deserialize;
 use serde_json::value::RawValue;
 
 use crate::draft::{IndicatorDraft, MetaDraft, TypeSpec};
+use crate::error::{invalid_field, unreadable};
 use crate::indicator::{IndicatorType, Source};
 
 use super::{Context, LineCounter, LoadError, LoadOptions, Loaded};
@@ -189,7 +190,7 @@ fn attribute(
             return ctx.reject(
                 source,
                 "",
-                format!("not a MISP attribute: {e}"),
+                unreadable(format!("not a MISP attribute: {e}")),
             );
         }
     };
@@ -236,7 +237,9 @@ fn push_attribute(
                 return ctx.reject(
                     source,
                     value,
-                    format!("MISP type '{misp_type}' needs a value with '|'"),
+                    invalid_field(format!(
+                        "MISP type '{misp_type}' needs a value with '|'"
+                    )),
                 );
             }
         },
@@ -249,7 +252,9 @@ fn push_attribute(
                 return ctx.reject(
                     source,
                     value,
-                    "MISP type 'domain|ip' needs a value with '|'",
+                    invalid_field(
+                        "MISP type 'domain|ip' needs a value with '|'",
+                    ),
                 );
             }
         },
@@ -303,7 +308,7 @@ pub(super) fn load_csv(
                 ctx.reject(
                     Source::line(&ctx.file, line),
                     "",
-                    super::csv_row_error(&e),
+                    unreadable(super::csv_row_error(&e)),
                 );
                 continue;
             }
@@ -361,17 +366,19 @@ pub(super) fn load_feed(
         let loaded = match std::fs::read(&path) {
             Ok(b) => {
                 let name: Arc<str> = Arc::from(path.display().to_string());
-                super::load_bytes(&name, &b, super::Format::MispJson, opts)
-                    .map_err(|m| LoadError::syntax(&path, m))?
+                super::load_bytes(&name, &b, super::Format::MispJson, opts)?
             }
             Err(e) => {
                 let mut l = Loaded::default();
                 let info = entry.info.as_deref().unwrap_or("");
-                l.rejected.push(crate::Rejection {
-                    source: Source::json(&manifest_name, format!("$['{uuid}']"), 1),
-                    value: uuid.clone(),
-                    reason: format!("event file {} unreadable ({e}); event '{info}' not loaded", path.display()),
-                });
+                l.rejected.push(crate::Rejection::new(
+                    Source::json(&manifest_name, format!("$['{uuid}']"), 1),
+                    uuid.clone(),
+                    unreadable(format!(
+                        "event file {} unreadable ({e}); event '{info}' not loaded",
+                        path.display()
+                    )),
+                ));
                 l
             }
         };

@@ -20,6 +20,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use crate::draft::{IndicatorDraft, MetaDraft, MetaInterner, Rejection};
+use crate::error::IndicatorError;
 use crate::indicator::{Indicator, IndicatorType, Severity};
 
 /// An indicator file format.
@@ -248,7 +249,6 @@ pub fn load_path(
     }
     let bytes = std::fs::read(path).map_err(|e| LoadError::io(path, e))?;
     load_bytes(&name, &bytes, format, opts)
-        .map_err(|m| LoadError::syntax(path, m))
 }
 
 /// Loads indicators from bytes already in memory, named `name` in
@@ -256,24 +256,26 @@ pub fn load_path(
 ///
 /// # Errors
 ///
-/// A message when the bytes are not in the format at all.
+/// A [`LoadError`] (of kind [`LoadErrorKind::Syntax`], naming `name`)
+/// when the bytes are not in the format at all.
 pub fn load_bytes(
     name: &Arc<str>,
     bytes: &[u8],
     format: Format,
     opts: &LoadOptions,
-) -> Result<Loaded, String> {
+) -> Result<Loaded, LoadError> {
     let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
     let mut ctx = Context::new(name, opts);
-    match format {
-        Format::DefenderCsv => defender_csv::load(&mut ctx, bytes)?,
-        Format::DefenderJson => defender_json::load(&mut ctx, bytes)?,
-        Format::Text => text::load(&mut ctx, bytes)?,
-        Format::MispJson => misp::load_event_file(&mut ctx, bytes)?,
-        Format::MispCsv => misp::load_csv(&mut ctx, bytes)?,
-        Format::Stix => stix::load(&mut ctx, bytes)?,
-        Format::MispFeed => return Err("a MISP feed is a folder".into()),
-    }
+    let read = match format {
+        Format::DefenderCsv => defender_csv::load(&mut ctx, bytes),
+        Format::DefenderJson => defender_json::load(&mut ctx, bytes),
+        Format::Text => text::load(&mut ctx, bytes),
+        Format::MispJson => misp::load_event_file(&mut ctx, bytes),
+        Format::MispCsv => misp::load_csv(&mut ctx, bytes),
+        Format::Stix => stix::load(&mut ctx, bytes),
+        Format::MispFeed => Err("a MISP feed is a folder".into()),
+    };
+    read.map_err(|m| LoadError::syntax(Path::new(&**name), m))?;
     Ok(ctx.out)
 }
 
@@ -307,13 +309,9 @@ impl<'o> Context<'o> {
         &mut self,
         source: crate::Source,
         value: &str,
-        reason: impl Into<String>,
+        error: IndicatorError,
     ) {
-        self.out.rejected.push(Rejection {
-            source,
-            value: value.to_owned(),
-            reason: reason.into(),
-        });
+        self.out.rejected.push(Rejection::new(source, value, error));
     }
 
     /// The action for formats that carry none, by (known or guessed)

@@ -11,6 +11,7 @@ use serde_json::value::RawValue;
 use std::borrow::Cow;
 
 use crate::draft::{IndicatorDraft, TypeSpec};
+use crate::error::{unreadable, unsupported};
 use crate::indicator::{IndicatorType, Source};
 
 use super::{Context, LineCounter};
@@ -52,7 +53,11 @@ fn object(ctx: &mut Context<'_>, raw: &RawValue, source: Source) {
     let obj: StixObject = match serde_json::from_str(raw.get()) {
         Ok(o) => o,
         Err(e) => {
-            return ctx.reject(source, "", format!("not a STIX object: {e}"));
+            return ctx.reject(
+                source,
+                "",
+                unreadable(format!("not a STIX object: {e}")),
+            );
         }
     };
     if obj.ty != "indicator" {
@@ -65,7 +70,7 @@ fn object(ctx: &mut Context<'_>, raw: &RawValue, source: Source) {
             "unsupported pattern_type '{}' in {id}",
             obj.pattern_type.unwrap_or_default()
         );
-        return ctx.reject(source, &pattern, why);
+        return ctx.reject(source, &pattern, unsupported(why));
     }
     let comparisons = match parse_pattern(&pattern) {
         Ok(c) => c,
@@ -73,7 +78,9 @@ fn object(ctx: &mut Context<'_>, raw: &RawValue, source: Source) {
             return ctx.reject(
                 source,
                 &pattern,
-                format!("unsupported STIX pattern in {id}: {why}"),
+                unsupported(format!(
+                    "unsupported STIX pattern in {id}: {why}"
+                )),
             );
         }
     };

@@ -8,7 +8,8 @@ use super::Context;
 pub(super) fn load(ctx: &mut Context<'_>, bytes: &[u8]) -> Result<(), String> {
     let text = std::str::from_utf8(bytes)
         .map_err(|e| format!("not UTF-8 text: {e}"))?;
-    let (meta, title) = ctx.interner.finish(ctx.default_meta())?;
+    let (meta, title) =
+        ctx.interner.finish(ctx.default_meta()).map_err(|e| e.to_string())?;
     let ty = match ctx.opts.text_type {
         Some(t) => TypeSpec::Known(t),
         None => TypeSpec::Infer,
@@ -21,7 +22,7 @@ pub(super) fn load(ctx: &mut Context<'_>, bytes: &[u8]) -> Result<(), String> {
         }
         let known = match &ty {
             TypeSpec::Known(t) => Some(*t),
-            _ => crate::value::infer_type(&crate::value::refang(value)),
+            _ => crate::normal::infer_type(&crate::value::refang(value)),
         };
         ctx.push(IndicatorDraft {
             indicator_type: ty.clone(),

@@ -130,7 +130,7 @@ impl IndicatorSetBuilder {
             };
         let mut counts = [0usize; IndicatorType::ALL.len()];
         for i in &indicators {
-            counts[i.indicator_type as usize] += 1;
+            counts[i.indicator_type() as usize] += 1;
         }
         // The two families share nothing but the (read-only) indicators,
         // so they are built side by side.
@@ -155,8 +155,8 @@ impl IndicatorSetBuilder {
         let ind = &indicators[bad];
         Err(BuildError {
             kind: BuildErrorKind::BadValue {
-                source: ind.source.clone(),
-                value: ind.value.clone(),
+                source: ind.source().clone(),
+                value: ind.value().into(),
             },
         })
     }
@@ -192,7 +192,7 @@ fn of_type(
 ) -> impl Iterator<Item = (IndicatorId, &Indicator)> {
     all.iter()
         .enumerate()
-        .filter(move |(_, i)| ty(i.indicator_type))
+        .filter(move |(_, i)| ty(i.indicator_type()))
         .map(|(n, i)| (IndicatorId(n as u32), i))
 }
 
@@ -215,9 +215,9 @@ impl FileTables {
             cert_sha256: KeyedTable::default(),
         };
         for (id, ind) in of_type(all, |t| !t.is_network()) {
-            let v = ind.value.as_bytes();
+            let v = ind.value().as_bytes();
             let bad = || id.index();
-            match ind.indicator_type {
+            match ind.indicator_type() {
                 IndicatorType::FileMd5 => {
                     let d: [u8; 16] = hex::decode(v).ok_or_else(bad)?;
                     t.filters[0].insert(&d);
@@ -258,9 +258,9 @@ impl NetworkTables {
         let (mut v4, mut v6) = (Vec::new(), Vec::new());
         for (id, ind) in of_type(all, IndicatorType::is_network) {
             let at = id.index();
-            match ind.indicator_type {
-                IndicatorType::IpAddress if ind.value.contains('/') => {
-                    let c = Cidr::parse(&ind.value).map_err(|_| at)?;
+            match ind.indicator_type() {
+                IndicatorType::IpAddress if ind.value().contains('/') => {
+                    let c = Cidr::parse(&ind.value()).map_err(|_| at)?;
                     match c.addr {
                         IpAddr::V4(a) => v4.push((u32::from(a), c.prefix, id)),
                         IpAddr::V6(a) => {
@@ -269,18 +269,18 @@ impl NetworkTables {
                     }
                 }
                 IndicatorType::IpAddress => {
-                    match ind.value.parse::<IpAddr>().map_err(|_| at)? {
+                    match ind.value().parse::<IpAddr>().map_err(|_| at)? {
                         IpAddr::V4(a) => t.exact_v4.insert(u32::from(a), id),
                         IpAddr::V6(a) => t.exact_v6.insert(u128::from(a), id),
                     }
                 }
                 IndicatorType::DomainName => {
-                    let value_of = |id: IndicatorId| &*all[id.index()].value;
-                    t.domains.insert(id, &ind.value, value_of)
+                    let value_of = |id: IndicatorId| &*all[id.index()].value();
+                    t.domains.insert(id, &ind.value(), value_of)
                 }
-                _ => {
-                    t.urls.insert(&Url::parse(&ind.value).map_err(|_| at)?, id)
-                }
+                _ => t
+                    .urls
+                    .insert(&Url::parse(&ind.value()).map_err(|_| at)?, id),
             }
         }
         t.cidr_v4 = CidrTable::build(v4);
@@ -300,7 +300,8 @@ fn dedupe(
     mut indicators: Vec<Indicator>,
 ) -> (Vec<Indicator>, Vec<Merged>, Vec<Conflict>) {
     let hasher = foldhash::fast::RandomState::default();
-    let hash = |i: &Indicator| hasher.hash_one((i.indicator_type, &*i.value));
+    let hash =
+        |i: &Indicator| hasher.hash_one((i.indicator_type(), &*i.value()));
     let mut first: HashTable<u32> = HashTable::with_capacity(indicators.len());
     // Values listed more than once (rare): their first listing, then one
     // (action, position) per distinct action, in order.
@@ -311,8 +312,8 @@ fn dedupe(
         let h = hash(ind);
         let same = |&j: &u32| {
             let other = &indicators[j as usize];
-            other.indicator_type == ind.indicator_type
-                && other.value == ind.value
+            other.indicator_type() == ind.indicator_type()
+                && other.value() == ind.value()
         };
         let Some(&j) = first.find(h, same) else {
             first.insert_unique(h, i as u32, |&j| {
@@ -322,13 +323,13 @@ fn dedupe(
         };
         let entries = listed
             .entry(j)
-            .or_insert_with(|| vec![(indicators[j as usize].action, j)]);
-        match entries.iter().find(|(a, _)| *a == ind.action) {
+            .or_insert_with(|| vec![(indicators[j as usize].action(), j)]);
+        match entries.iter().find(|(a, _)| *a == ind.action()) {
             Some(&(_, kept)) => {
                 keep[i] = false;
                 merged_at.push((kept, i));
             }
-            None => entries.push((ind.action, i as u32)),
+            None => entries.push((ind.action(), i as u32)),
         }
     }
     drop(first);
@@ -346,8 +347,8 @@ fn dedupe(
         .map(|v| {
             let at = &indicators[v[0].1 as usize];
             Conflict {
-                indicator_type: at.indicator_type,
-                value: at.value.clone(),
+                indicator_type: at.indicator_type(),
+                value: at.value().into(),
                 actions: v.iter().map(|e| e.0).collect(),
                 ids: v.iter().map(|e| id(e.1)).collect(),
             }
@@ -358,7 +359,7 @@ fn dedupe(
         .into_iter()
         .map(|(k, i)| Merged {
             kept: id(k),
-            source: indicators[i].source.clone(),
+            source: indicators[i].source().clone(),
         })
         .collect();
     // In place: a second vector would hold the whole set twice.

@@ -204,7 +204,7 @@ impl IndicatorSet {
         let mut suffix = host;
         loop {
             let value_of =
-                |id: IndicatorId| &*self.indicators[id.index()].value;
+                |id: IndicatorId| &*self.indicators[id.index()].value();
             out.extend_from_slice(self.networks.domains.get(suffix, value_of));
             match suffix.split_once('.') {
                 Some((_, rest)) if rest.contains('.') => suffix = rest,
@@ -267,6 +267,6 @@ impl IndicatorSet {
     /// The type of every indicator, by id; a convenience for callers that
     /// group candidates by family.
     pub fn indicator_type(&self, id: IndicatorId) -> IndicatorType {
-        self.indicators[id.index()].indicator_type
+        self.indicators[id.index()].indicator_type()
     }
 }

@@ -15,12 +15,14 @@ use crate::value::host::label_count;
 
 /// The rank of one indicator within its family; higher wins.
 pub(crate) fn rank(ind: &Indicator) -> u32 {
-    match ind.indicator_type {
+    match ind.indicator_type() {
         t if t.is_network() => {
-            (specificity(ind) << 4) | network_action(ind.action)
+            (specificity(ind) << 4) | network_action(ind.action())
         }
-        t if t.is_file() => (file_action(ind.action) << 4) | hash_strength(t),
-        _ => cert_action(ind.action),
+        t if t.is_file() => {
+            (file_action(ind.action()) << 4) | hash_strength(t)
+        }
+        _ => cert_action(ind.action()),
     }
 }
 
@@ -31,8 +33,8 @@ fn specificity(ind: &Indicator) -> u32 {
     const URL_BAND: u32 = 1 << 24;
     const DOMAIN_BAND: u32 = 1 << 16;
     const ADDRESS: u32 = 200;
-    let v = &*ind.value;
-    match ind.indicator_type {
+    let v = &*ind.value();
+    match ind.indicator_type() {
         IndicatorType::Url => {
             URL_BAND + url_path_len(v).min(DOMAIN_BAND as usize - 1) as u32
         }
