@@ -3,7 +3,8 @@
 //! the figures compare directly with the end-to-end replay MB/s.
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use iocmatch_replay::record::{Line, Parser};
+use iocmatch_replay::parse::Parser;
+use iocmatch_replay::record::Line;
 
 fn bench(c: &mut Criterion) {
     let bytes = iocmatch_benches::export_lines(16 << 20);

@@ -5,7 +5,8 @@
 #![no_main]
 
 use iocmatch_replay::fast;
-use iocmatch_replay::record::{Line, Parser};
+use iocmatch_replay::parse::Parser;
+use iocmatch_replay::record::Line;
 use libfuzzer_sys::fuzz_target;
 
 fn same(a: &Line<'_>, b: &Line<'_>) -> bool {

@@ -22,7 +22,8 @@ use std::io::{self, Write};
 
 use serde::{Deserialize, Serialize};
 
-use crate::indicator::{Indicator, IndicatorType};
+use crate::indicator::Indicator;
+use crate::kind::IndicatorType;
 
 /// The portal imports at most this many rows per CSV file.
 pub const CSV_ROWS_PER_FILE: usize = 500;

@@ -13,10 +13,8 @@ use jiff::Timestamp;
 use jiff::civil::{Date, DateTime};
 
 use crate::error::{ErrorKind, IndicatorError};
-use crate::indicator::{
-    Action, Details, Indicator, IndicatorType, Meta, Severity, Source,
-    check_pair,
-};
+use crate::indicator::{Details, Indicator, Meta, Source};
+use crate::kind::{Action, IndicatorType, Severity, check_pair};
 use crate::normal;
 use crate::value;
 

@@ -56,10 +56,12 @@
 #![deny(missing_docs)]
 #![deny(rustdoc::broken_intra_doc_links)]
 
+pub mod check;
 pub mod defender;
 mod draft;
 mod error;
 mod indicator;
+mod kind;
 pub mod load;
 mod normal;
 mod set;
@@ -68,9 +70,9 @@ pub mod value;
 pub use draft::{Rejection, parse_time};
 pub use error::{ErrorKind, IndicatorError};
 pub use indicator::{
-    Action, Details, Indicator, IndicatorId, IndicatorType, Location, Meta,
-    OfflineOnly, Severity, Source,
+    Details, Indicator, IndicatorId, Location, Meta, OfflineOnly, Source,
 };
+pub use kind::{Action, IndicatorType, Severity};
 pub use normal::{infer_type, normalize};
 pub use set::{
     BuildError, Conflict, FamilySizes, HashKind, IndicatorSet,

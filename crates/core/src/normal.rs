@@ -5,7 +5,7 @@
 use std::net::IpAddr;
 
 use crate::error::{ErrorKind, IndicatorError};
-use crate::indicator::IndicatorType;
+use crate::kind::IndicatorType;
 use crate::value::{self, hex, host, ip, url};
 
 fn err(kind: ErrorKind, message: impl Into<Box<str>>) -> IndicatorError {

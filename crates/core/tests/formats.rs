@@ -14,7 +14,7 @@ fn load_with(name: &str, opts: &LoadOptions) -> Loaded {
 }
 
 fn values(l: &Loaded) -> Vec<(IndicatorType, &str)> {
-    l.indicators.iter().map(|i| (i.indicator_type(), &*i.value())).collect()
+    l.indicators.iter().map(|i| (i.indicator_type(), i.value())).collect()
 }
 
 /// (line, fragment of the reason) for every rejection.
@@ -323,7 +323,7 @@ fn stix_patterns_supported_and_reported() {
         i.indicator_type() == IndicatorType::CertificateThumbprint
     };
     let cert = l.indicators.iter().find(is_cert).unwrap();
-    assert_eq!(&*cert.value(), "89abcdef0123456789abcdef0123456789abcdef");
+    assert_eq!(cert.value(), "89abcdef0123456789abcdef0123456789abcdef");
     assert_eq!(cert.action(), Action::BlockAndRemediate);
     assert!(
         l.indicators

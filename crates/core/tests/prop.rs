@@ -148,7 +148,7 @@ proptest! {
             compiled.match_ip(*ip, &mut got);
             let eff = compiled.effective(&got);
             let got = sorted(got);
-            let want = oracle(&inds, |i| match Cidr::parse(&i.value()) {
+            let want = oracle(&inds, |i| match Cidr::parse(i.value()) {
                 Ok(c) => c.contains(*ip),
                 Err(_) => i.value().parse::<IpAddr>().ok() == Some(*ip),
             });
@@ -312,10 +312,8 @@ fn naive_effective(inds: &[Indicator], ids: &[u32]) -> Option<u32> {
     let specificity = |i: &Indicator| -> (u8, usize) {
         match i.indicator_type() {
             IndicatorType::Url => {
-                let rest = i
-                    .value()
-                    .split_once("://")
-                    .map_or(&*i.value(), |(_, r)| r);
+                let rest =
+                    i.value().split_once("://").map_or(i.value(), |(_, r)| r);
                 (3, rest.find(['/', '?']).map_or(0, |p| rest.len() - p))
             }
             IndicatorType::DomainName => (2, i.value().split('.').count()),

@@ -1,7 +1,7 @@
 //! Reports how many lines of a file the fast path reads itself, the first
 //! few it hands to the full parser, and the parse-only throughput of each
 //! parser.
-use iocmatch_replay::record::Parser;
+use iocmatch_replay::parse::Parser;
 
 fn main() {
     let path = std::env::args().nth(1).expect("usage: fastpath FILE");

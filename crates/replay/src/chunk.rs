@@ -8,7 +8,8 @@ use iocmatch_core::IndicatorSet;
 use crate::evaluate::{self, Context, Malformed, RecordHit, Scratch};
 use crate::fast;
 use crate::hit::{Event, RejectReason, ReportId};
-use crate::record::{Line, LineError, Parser, Properties, Text};
+use crate::parse::Parser;
+use crate::record::{Line, LineError, Properties, Text};
 use crate::table;
 use crate::time::{self, Nanos};
 

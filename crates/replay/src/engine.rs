@@ -12,37 +12,52 @@ use iocmatch_core::IndicatorSet;
 use rayon::prelude::*;
 
 use crate::chunk::{ChunkOut, Filters, Worker};
-use crate::hit::{Event, Hit, Rejected, Sink};
+use crate::hit::{Event, Hit, Rejected};
 use crate::input::{Input, MmapChoice};
-use crate::record::Parser;
+use crate::parse::Parser;
 use crate::report::{Book, REJECTION_EXAMPLES, Report, Totals};
+use crate::sink::Sink;
 use crate::time::Nanos;
 
-/// Replay settings. Every field has a default.
+/// Validated replay settings, made by [`ReplayOptions::builder`]; the
+/// default replays everything with one thread per core.
+///
+/// ```
+/// use iocmatch_replay::{OptionsError, ReplayOptions};
+///
+/// let opts = ReplayOptions::builder().threads(2).chunk_size(1 << 20).build()?;
+/// assert_eq!(opts.chunk_size(), 1 << 20);
+/// assert!(matches!(
+///     ReplayOptions::builder().chunk_size(0).build(),
+///     Err(OptionsError::ChunkSize { .. })
+/// ));
+/// # Ok::<(), OptionsError>(())
+/// ```
 #[derive(Clone, Debug)]
 pub struct ReplayOptions {
-    /// Worker threads (default: all cores).
-    pub threads: Option<usize>,
-    /// Only events at or after this time.
-    pub from: Option<Nanos>,
-    /// Only events before this time.
-    pub to: Option<Nanos>,
-    /// Only these tables (today's or 2019 names, any case).
-    pub tables: Option<Vec<String>>,
-    /// Whether plain files may be memory-mapped.
-    pub mmap: MmapChoice,
-    /// Target chunk size in bytes.
-    pub chunk_size: usize,
-    /// Evidence references kept per alert.
-    pub evidence_limit: usize,
-    /// The JSON parser.
-    pub parser: Parser,
+    threads: Option<usize>,
+    pool: Option<Arc<rayon::ThreadPool>>,
+    from: Option<Nanos>,
+    to: Option<Nanos>,
+    tables: Option<Vec<String>>,
+    mmap: MmapChoice,
+    chunk_size: usize,
+    evidence_limit: usize,
+    parser: Parser,
 }
+
+/// The smallest chunk: below it, per-chunk costs dominate, and a stream
+/// whose lines are longer than a chunk regrows its buffer line by line.
+pub const MIN_CHUNK_SIZE: usize = 4 << 10;
+
+/// The largest chunk: a stream holds two per thread in memory.
+pub const MAX_CHUNK_SIZE: usize = 1 << 30;
 
 impl Default for ReplayOptions {
     fn default() -> Self {
         ReplayOptions {
             threads: None,
+            pool: None,
             from: None,
             to: None,
             tables: None,
@@ -53,6 +68,179 @@ impl Default for ReplayOptions {
         }
     }
 }
+
+impl ReplayOptions {
+    /// A builder, starting from the defaults.
+    pub fn builder() -> ReplayOptionsBuilder {
+        ReplayOptionsBuilder { opts: ReplayOptions::default() }
+    }
+
+    /// Worker threads (`None`: one per core, or the shared pool's).
+    pub fn threads(&self) -> Option<usize> {
+        self.threads
+    }
+
+    /// Only events at or after this time.
+    pub fn from(&self) -> Option<Nanos> {
+        self.from
+    }
+
+    /// Only events before this time.
+    pub fn to(&self) -> Option<Nanos> {
+        self.to
+    }
+
+    /// Only these tables (today's names).
+    pub fn tables(&self) -> Option<&[String]> {
+        self.tables.as_deref()
+    }
+
+    /// Target chunk size in bytes.
+    pub fn chunk_size(&self) -> usize {
+        self.chunk_size
+    }
+
+    /// Evidence references kept per alert.
+    pub fn evidence_limit(&self) -> usize {
+        self.evidence_limit
+    }
+
+    /// The JSON parser.
+    pub fn parser(&self) -> Parser {
+        self.parser
+    }
+}
+
+/// Builds [`ReplayOptions`]; [`build`](ReplayOptionsBuilder::build)
+/// checks them.
+#[derive(Clone, Debug)]
+pub struct ReplayOptionsBuilder {
+    opts: ReplayOptions,
+}
+
+impl ReplayOptionsBuilder {
+    /// Worker threads; at least 1.
+    pub fn threads(&mut self, n: usize) -> &mut Self {
+        self.opts.threads = Some(n);
+        self
+    }
+
+    /// Runs on the caller's thread pool (a service replaying many sets
+    /// shares one) instead of starting one per run. Overrides
+    /// [`threads`](ReplayOptionsBuilder::threads).
+    pub fn pool(&mut self, pool: Arc<rayon::ThreadPool>) -> &mut Self {
+        self.opts.pool = Some(pool);
+        self
+    }
+
+    /// Only events at or after this time.
+    pub fn from(&mut self, t: Nanos) -> &mut Self {
+        self.opts.from = Some(t);
+        self
+    }
+
+    /// Only events before this time.
+    pub fn to(&mut self, t: Nanos) -> &mut Self {
+        self.opts.to = Some(t);
+        self
+    }
+
+    /// Only these tables, by today's or their 2019 names, in any case.
+    pub fn tables<S: AsRef<str>>(
+        &mut self,
+        names: impl IntoIterator<Item = S>,
+    ) -> &mut Self {
+        let names =
+            names.into_iter().map(|t| crate::table::user_name(t.as_ref()));
+        self.opts.tables = Some(names.collect());
+        self
+    }
+
+    /// Whether plain files may be memory-mapped.
+    pub fn mmap(&mut self, choice: MmapChoice) -> &mut Self {
+        self.opts.mmap = choice;
+        self
+    }
+
+    /// Target chunk size in bytes, from [`MIN_CHUNK_SIZE`] to
+    /// [`MAX_CHUNK_SIZE`].
+    pub fn chunk_size(&mut self, bytes: usize) -> &mut Self {
+        self.opts.chunk_size = bytes;
+        self
+    }
+
+    /// Evidence references kept per alert.
+    pub fn evidence_limit(&mut self, n: usize) -> &mut Self {
+        self.opts.evidence_limit = n;
+        self
+    }
+
+    /// The JSON parser.
+    pub fn parser(&mut self, parser: Parser) -> &mut Self {
+        self.opts.parser = parser;
+        self
+    }
+
+    /// The checked options.
+    ///
+    /// # Errors
+    ///
+    /// An [`OptionsError`] naming the setting that cannot work.
+    pub fn build(&self) -> Result<ReplayOptions, OptionsError> {
+        let o = &self.opts;
+        if o.threads == Some(0) && o.pool.is_none() {
+            return Err(OptionsError::ZeroThreads);
+        }
+        if !(MIN_CHUNK_SIZE..=MAX_CHUNK_SIZE).contains(&o.chunk_size) {
+            return Err(OptionsError::ChunkSize { given: o.chunk_size });
+        }
+        if let (Some(from), Some(to)) = (o.from, o.to)
+            && from >= to
+        {
+            return Err(OptionsError::EmptyWindow { from, to });
+        }
+        Ok(o.clone())
+    }
+}
+
+/// Replay options that cannot work.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum OptionsError {
+    /// No worker threads.
+    ZeroThreads,
+    /// A chunk size outside [`MIN_CHUNK_SIZE`]..=[`MAX_CHUNK_SIZE`].
+    ChunkSize {
+        /// The size asked for.
+        given: usize,
+    },
+    /// `from` is not before `to`: nothing could be replayed.
+    EmptyWindow {
+        /// The start.
+        from: Nanos,
+        /// The end.
+        to: Nanos,
+    },
+}
+
+impl std::fmt::Display for OptionsError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            OptionsError::ZeroThreads => {
+                f.write_str("the thread count must be at least 1")
+            }
+            OptionsError::ChunkSize { given } => write!(
+                f,
+                "chunk size {given} is outside {MIN_CHUNK_SIZE}..={MAX_CHUNK_SIZE} bytes"
+            ),
+            OptionsError::EmptyWindow { .. } => {
+                f.write_str("the start time is not before the end time")
+            }
+        }
+    }
+}
+
+impl std::error::Error for OptionsError {}
 
 /// Why a replay could not complete.
 #[derive(Debug)]
@@ -70,21 +258,27 @@ pub enum ReplayError<E> {
     Sink(E),
 }
 
-impl<E: std::fmt::Display> std::fmt::Display for ReplayError<E> {
+impl<E> std::fmt::Display for ReplayError<E> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            ReplayError::Io { input, error } => write!(f, "{input}: {error}"),
+            ReplayError::Io { input, .. } => write!(f, "cannot read {input}"),
             ReplayError::Threads(m) => {
                 write!(f, "cannot start worker threads: {m}")
             }
-            ReplayError::Sink(e) => write!(f, "{e}"),
+            ReplayError::Sink(_) => f.write_str("the sink failed"),
         }
     }
 }
 
-impl<E: std::fmt::Debug + std::fmt::Display> std::error::Error
-    for ReplayError<E>
-{
+/// The I/O error or the sink's is the [`source`](std::error::Error::source).
+impl<E: std::error::Error + 'static> std::error::Error for ReplayError<E> {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            ReplayError::Io { error, .. } => Some(error),
+            ReplayError::Threads(_) => None,
+            ReplayError::Sink(e) => Some(e),
+        }
+    }
 }
 
 /// Replays inputs against a set.
@@ -99,8 +293,11 @@ impl<'s> Replayer<'s> {
         Replayer { set, opts }
     }
 
-    /// Reads every input in order, sends hits and rejections to `sink`
-    /// as they are found, and returns the report.
+    /// Reads every input in order, sends hits, opened alerts and
+    /// rejections to `sink` as they are found, and returns the report
+    /// (which the sink also gets, in [`Sink::finish`]). A sink that
+    /// answers `false` stops the run early; the report then covers what
+    /// was read and says so ([`Report::stopped_early`]).
     ///
     /// # Errors
     ///
@@ -112,21 +309,22 @@ impl<'s> Replayer<'s> {
         sink: &mut S,
     ) -> Result<Report, ReplayError<S::Error>> {
         let start = Instant::now();
-        let threads = self
-            .opts
-            .threads
-            .unwrap_or_else(|| rayon::current_num_threads().max(1));
-        let pool = rayon::ThreadPoolBuilder::new()
-            .num_threads(threads)
-            .build()
-            .map_err(|e| ReplayError::Threads(e.to_string()))?;
+        let pool = match &self.opts.pool {
+            Some(shared) => Arc::clone(shared),
+            None => Arc::new(
+                rayon::ThreadPoolBuilder::new()
+                    .num_threads(self.opts.threads.unwrap_or(0))
+                    .build()
+                    .map_err(|e| ReplayError::Threads(e.to_string()))?,
+            ),
+        };
+        let threads = pool.current_num_threads().max(1);
+        sink.begin(inputs).map_err(ReplayError::Sink)?;
         let filters = Filters {
             parser: self.opts.parser,
             from: self.opts.from,
             to: self.opts.to,
-            tables: self.opts.tables.as_ref().map(|ts| {
-                ts.iter().map(|t| crate::table::user_name(t)).collect()
-            }),
+            tables: self.opts.tables.clone(),
         };
         let total: u64 = inputs.iter().filter_map(Input::size).sum();
         let mut m =
@@ -148,8 +346,13 @@ impl<'s> Replayer<'s> {
                 Some(map) => run.slice(&map, Some(&map), &mut m)?,
                 None => run.stream(input, &mut m)?,
             }
+            if m.stopped {
+                break;
+            }
         }
-        Ok(m.finish(start))
+        let report = m.finish(start);
+        sink.finish(&report).map_err(ReplayError::Sink)?;
+        Ok(report)
     }
 }
 
@@ -196,6 +399,9 @@ impl Run<'_> {
             let outs = self.batch(group, map);
             for (c, out) in group.iter().zip(outs) {
                 m.merge(c.len() as u64, out)?;
+                if m.stopped {
+                    return Ok(());
+                }
             }
         }
         Ok(())
@@ -237,6 +443,9 @@ impl Run<'_> {
             });
             for (c, out) in views.iter().zip(outs) {
                 m.merge(c.len() as u64, out)?;
+                if m.stopped {
+                    return Ok(());
+                }
             }
             reader.spare.extend(current);
             next = read.map_err(io_err)?;
@@ -363,6 +572,8 @@ struct Merger<'a, S: Sink> {
     seq: u64,
     done: u64,
     total: u64,
+    /// The sink asked to stop.
+    stopped: bool,
 }
 
 impl<'a, S: Sink> Merger<'a, S> {
@@ -384,7 +595,18 @@ impl<'a, S: Sink> Merger<'a, S> {
             seq: 0,
             done: 0,
             total,
+            stopped: false,
         }
+    }
+
+    /// Notes the sink's answer: `false` stops the run.
+    fn go_on(
+        &mut self,
+        more: Result<bool, S::Error>,
+    ) -> Result<bool, ReplayError<S::Error>> {
+        let more = more.map_err(ReplayError::Sink)?;
+        self.stopped |= !more;
+        Ok(more)
     }
 
     fn start_file(&mut self, input: &Input) {
@@ -420,10 +642,16 @@ impl<'a, S: Sink> Merger<'a, S> {
             if self.totals.rejection_examples.len() < REJECTION_EXAMPLES {
                 self.totals.rejection_examples.push(r.clone());
             }
-            self.sink.rejected(&r).map_err(ReplayError::Sink)?;
+            let more = self.sink.rejected(&r);
+            if !self.go_on(more)? {
+                return Ok(());
+            }
         }
         for rec in out.hits {
             self.record(rec)?;
+            if self.stopped {
+                return Ok(());
+            }
         }
         self.base_line += out.physical_lines;
         self.done += bytes;
@@ -458,8 +686,18 @@ impl<'a, S: Sink> Merger<'a, S> {
             };
             self.totals.hits += 1;
             self.totals.effective_hits += u64::from(effective);
-            self.book.add(&hit, self.seq);
-            self.sink.hit(&hit).map_err(ReplayError::Sink)?;
+            let opened = self.book.add(&hit, self.seq);
+            // The alert a hit opens is sent with it, even when the sink
+            // stops at that hit: the report holds the alert either way.
+            let more = self.sink.hit(&hit);
+            let mut go_on = self.go_on(more)?;
+            if let Some(alert) = opened {
+                let more = self.sink.alert_opened(self.book.alert(alert));
+                go_on &= self.go_on(more)?;
+            }
+            if !go_on {
+                return Ok(());
+            }
         }
         Ok(())
     }
@@ -469,6 +707,12 @@ impl<'a, S: Sink> Merger<'a, S> {
         let mut totals = self.totals;
         totals.alerts = alerts.len() as u64;
         totals.elapsed = start.elapsed().as_secs_f64();
-        Report { totals, alerts, indicators, tables: self.tables }
+        Report {
+            totals,
+            alerts,
+            indicators,
+            tables: self.tables,
+            stopped_early: self.stopped,
+        }
     }
 }

@@ -43,29 +43,73 @@ impl Event {
     }
 }
 
-/// One (record, observable, indicator) match.
+/// One (record, observable, indicator) match. Replay makes them; its
+/// fields are read through accessors so that the effective/suppressed
+/// pair and the alert flag always agree with precedence.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Hit {
+    pub(crate) source: Arc<str>,
+    pub(crate) line: u64,
+    pub(crate) record: u32,
+    pub(crate) event: Arc<Event>,
+    pub(crate) column: &'static str,
+    pub(crate) observed: Box<str>,
+    pub(crate) indicator: IndicatorId,
+    pub(crate) effective: bool,
+    pub(crate) suppressed_by: Option<IndicatorId>,
+    pub(crate) alert: bool,
+}
+
+impl Hit {
     /// The file, as given or as found under a given folder.
-    pub source: Arc<str>,
-    /// 1-based line.
-    pub line: u64,
-    /// 1-based index inside an Event Hub body, else 0.
-    pub record: u32,
+    pub fn source(&self) -> &Arc<str> {
+        &self.source
+    }
+
+    /// The 1-based line.
+    pub fn line(&self) -> u64 {
+        self.line
+    }
+
+    /// The 1-based index inside an Event Hub body, else 0.
+    pub fn record(&self) -> u32 {
+        self.record
+    }
+
     /// The record the hit is in.
-    pub event: Arc<Event>,
-    /// Today's column name.
-    pub column: &'static str,
-    /// The observed value.
-    pub observed: Box<str>,
+    pub fn event(&self) -> &Arc<Event> {
+        &self.event
+    }
+
+    /// Today's name of the column the observable was in.
+    pub fn column(&self) -> &'static str {
+        self.column
+    }
+
+    /// The observed value, as written in the record.
+    pub fn observed(&self) -> &str {
+        &self.observed
+    }
+
     /// The matching indicator.
-    pub indicator: IndicatorId,
+    pub fn indicator(&self) -> IndicatorId {
+        self.indicator
+    }
+
     /// Whether this indicator is the effective one for the observable.
-    pub effective: bool,
-    /// The effective indicator when this one is suppressed.
-    pub suppressed_by: Option<IndicatorId>,
+    pub fn is_effective(&self) -> bool {
+        self.effective
+    }
+
+    /// The effective indicator, when this one is suppressed by it.
+    pub fn suppressed_by(&self) -> Option<IndicatorId> {
+        self.suppressed_by
+    }
+
     /// Whether this hit raises an alert.
-    pub alert: bool,
+    pub fn raises_alert(&self) -> bool {
+        self.alert
+    }
 }
 
 /// Why a line (or a record inside an Event Hub body) was not evaluated.
@@ -105,53 +149,4 @@ pub struct Rejected {
     pub record: u32,
     /// Why.
     pub reason: RejectReason,
-}
-
-/// Receives hits and rejections in input order, as replay finds them.
-pub trait Sink {
-    /// The sink's error.
-    type Error;
-
-    /// A hit (suppressed ones included).
-    ///
-    /// # Errors
-    ///
-    /// Stops the replay with this error.
-    fn hit(&mut self, hit: &Hit) -> Result<(), Self::Error>;
-
-    /// A rejected line.
-    ///
-    /// # Errors
-    ///
-    /// Stops the replay with this error.
-    fn rejected(&mut self, _r: &Rejected) -> Result<(), Self::Error> {
-        Ok(())
-    }
-
-    /// Progress: input bytes read so far of `total` (0 when unknown), and
-    /// records read so far.
-    fn progress(&mut self, _done: u64, _total: u64, _records: u64) {}
-}
-
-/// A sink that keeps everything, for tests and small runs.
-#[derive(Debug, Default)]
-pub struct Collect {
-    /// Every hit.
-    pub hits: Vec<Hit>,
-    /// Every rejection.
-    pub rejected: Vec<Rejected>,
-}
-
-impl Sink for Collect {
-    type Error = std::convert::Infallible;
-
-    fn hit(&mut self, hit: &Hit) -> Result<(), Self::Error> {
-        self.hits.push(hit.clone());
-        Ok(())
-    }
-
-    fn rejected(&mut self, r: &Rejected) -> Result<(), Self::Error> {
-        self.rejected.push(r.clone());
-        Ok(())
-    }
 }

@@ -16,6 +16,12 @@ pub struct Input {
 }
 
 impl Input {
+    /// A file, named as given.
+    pub fn file(path: impl AsRef<Path>) -> Input {
+        let path = path.as_ref();
+        Input { name: path.display().to_string(), path: Some(path.to_owned()) }
+    }
+
     /// True when the name ends in `.gz`.
     pub fn is_gzip(&self) -> bool {
         self.name.ends_with(".gz")

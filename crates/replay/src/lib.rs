@@ -34,7 +34,7 @@
 //! let report = Replayer::new(&set, ReplayOptions::default())
 //!     .run(&inputs, &mut sink)?;
 //! assert_eq!(sink.hits.len(), 1);
-//! assert_eq!(sink.hits[0].column, "RemoteUrl");
+//! assert_eq!(sink.hits[0].column(), "RemoteUrl");
 //! assert_eq!(report.totals.alerts, 1);
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
@@ -48,15 +48,24 @@ pub mod evaluate;
 pub mod fast;
 mod hit;
 pub mod input;
+pub mod output;
+pub mod parse;
 mod quotes;
 pub mod record;
 mod report;
+mod schema;
+mod sink;
 pub mod table;
 pub mod time;
 
-pub use engine::{ReplayError, ReplayOptions, Replayer};
-pub use hit::{Collect, Event, Hit, RejectReason, Rejected, ReportId, Sink};
+pub use engine::{
+    MAX_CHUNK_SIZE, MIN_CHUNK_SIZE, OptionsError, ReplayError, ReplayOptions,
+    ReplayOptionsBuilder, Replayer,
+};
+pub use hit::{Event, Hit, RejectReason, Rejected, ReportId};
 pub use input::{Input, MmapChoice};
+pub use parse::Parser;
 pub use report::{
     Alert, Evidence, IndicatorCounts, IndicatorStats, Report, Totals,
 };
+pub use sink::{Collect, Discard, Limit, Sink};

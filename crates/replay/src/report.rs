@@ -128,6 +128,8 @@ pub struct Report {
     pub indicators: IndicatorCounts,
     /// Records per table.
     pub tables: BTreeMap<String, u64>,
+    /// The sink stopped the run before the end of the input.
+    pub stopped_early: bool,
 }
 
 /// Counts per indicator. Only indicators that hit have an entry, so a
@@ -185,8 +187,9 @@ impl Book {
         }
     }
 
-    /// Counts one hit of the record numbered `seq` (input order).
-    pub fn add(&mut self, hit: &Hit, seq: u64) {
+    /// Counts one hit of the record numbered `seq` (input order); returns
+    /// the alert this hit opened, if it opened one.
+    pub fn add(&mut self, hit: &Hit, seq: u64) -> Option<usize> {
         let id = hit.indicator;
         let c = self.stats.entry(id).or_default();
         let s = &mut c.stats;
@@ -207,11 +210,19 @@ impl Book {
             }
         }
         if hit.alert {
-            self.alert(hit, seq);
+            let before = self.alerts.len();
+            self.count_alert(hit, seq);
+            return (self.alerts.len() > before).then_some(before);
         }
+        None
     }
 
-    fn alert(&mut self, hit: &Hit, seq: u64) {
+    /// The alert numbered `i` (in opening order), as it stands.
+    pub fn alert(&self, i: usize) -> &Alert {
+        &self.alerts[i]
+    }
+
+    fn count_alert(&mut self, hit: &Hit, seq: u64) {
         let key = (hit.indicator, Arc::clone(&hit.event.device_id));
         let i = *self.alert_index.entry(key).or_insert_with(|| {
             self.alerts.push(Alert {

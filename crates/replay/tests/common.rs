@@ -62,19 +62,19 @@ pub fn render(hits: &[Hit]) -> Vec<String> {
         .map(|h| {
             format!(
                 "{}:{}:{} {} {} {} {:?} {} {} -> {} eff={} sup={:?} alert={}",
-                h.source,
-                h.line,
-                h.record,
-                h.event.table,
-                h.event.timestamp,
-                h.event.device_id,
-                h.event.report_id,
-                h.column,
-                h.observed,
-                h.indicator,
-                h.effective,
-                h.suppressed_by,
-                h.alert
+                h.source(),
+                h.line(),
+                h.record(),
+                h.event().table,
+                h.event().timestamp,
+                h.event().device_id,
+                h.event().report_id,
+                h.column(),
+                h.observed(),
+                h.indicator(),
+                h.is_effective(),
+                h.suppressed_by(),
+                h.raises_alert()
             )
         })
         .collect()

@@ -2,17 +2,26 @@
 //! reading strategy (mapped or streamed) and the parser.
 
 use iocmatch_gen::Layout;
-use iocmatch_replay::record::Parser;
-use iocmatch_replay::{MmapChoice, ReplayOptions};
+use iocmatch_replay::parse::Parser;
+use iocmatch_replay::{MmapChoice, ReplayOptions, ReplayOptionsBuilder};
 
 use crate::common::{generate, load_set, render, replay};
+
+/// Options from the defaults, changed by `f`.
+fn opts(f: impl FnOnce(&mut ReplayOptionsBuilder)) -> ReplayOptions {
+    let mut b = ReplayOptions::builder();
+    f(&mut b);
+    b.build().unwrap()
+}
 
 #[test]
 fn same_output_for_every_strategy() {
     let dir = tempfile::tempdir().unwrap();
     let export = generate(dir.path(), Layout::Storage, false, 3_000_000, 7);
     let set = load_set(&dir.path().join("indicators.csv"));
-    let base = ReplayOptions { threads: Some(1), ..ReplayOptions::default() };
+    let base = opts(|b| {
+        b.threads(1);
+    });
     let (hits, report, _) =
         replay(&set, std::slice::from_ref(&export), base.clone());
     assert!(hits.len() > 50, "the fixture should hit: {}", hits.len());
@@ -22,38 +31,45 @@ fn same_output_for_every_strategy() {
     );
     let want = render(&hits);
     let variants = [
-        ("4 threads", ReplayOptions { threads: Some(4), ..base.clone() }),
+        (
+            "4 threads",
+            opts(|b| {
+                b.threads(4);
+            }),
+        ),
         (
             "tiny chunks",
-            ReplayOptions {
-                threads: Some(3),
-                chunk_size: 4096,
-                ..base.clone()
-            },
+            opts(|b| {
+                b.threads(3).chunk_size(4096);
+            }),
         ),
         (
             "mapped",
-            ReplayOptions {
-                threads: Some(2),
-                mmap: unsafe { MmapChoice::auto() },
-                ..base.clone()
-            },
+            opts(|b| {
+                b.threads(2).mmap(unsafe { MmapChoice::auto() });
+            }),
         ),
         (
             "sonic",
-            ReplayOptions {
-                parser: Parser::Sonic,
-                threads: Some(2),
-                ..base.clone()
-            },
+            opts(|b| {
+                b.threads(2).parser(Parser::Sonic);
+            }),
         ),
         (
             "serde_json",
-            ReplayOptions {
-                parser: Parser::Reference,
-                threads: Some(2),
-                ..base.clone()
-            },
+            opts(|b| {
+                b.threads(2).parser(Parser::Reference);
+            }),
+        ),
+        (
+            "a shared pool of 2",
+            opts(|b| {
+                let pool = rayon::ThreadPoolBuilder::new()
+                    .num_threads(2)
+                    .build()
+                    .unwrap();
+                b.pool(std::sync::Arc::new(pool));
+            }),
         ),
     ];
     for (name, opts) in variants {
@@ -77,10 +93,11 @@ fn gzip_and_plain_give_the_same_hits() {
     let e1 = generate(plain.path(), Layout::Jsonl, false, 1_000_000, 11);
     let e2 = generate(gz.path(), Layout::Jsonl, true, 1_000_000, 11);
     let set = load_set(&plain.path().join("indicators.csv"));
-    let opts =
-        ReplayOptions { chunk_size: 64 * 1024, ..ReplayOptions::default() };
-    let (h1, r1, _) = replay(&set, &[e1], opts.clone());
-    let (h2, r2, _) = replay(&set, &[e2], opts);
+    let small = opts(|b| {
+        b.chunk_size(64 * 1024);
+    });
+    let (h1, r1, _) = replay(&set, &[e1], small.clone());
+    let (h2, r2, _) = replay(&set, &[e2], small);
     let strip = |v: Vec<String>| -> Vec<String> {
         v.into_iter()
             .map(|s| s.split_once(' ').unwrap().1.to_owned())
@@ -109,7 +126,9 @@ fn a_byte_order_mark_does_not_spoil_the_first_line() {
         let (hits, report, _) = replay(
             &set,
             std::slice::from_ref(&path),
-            ReplayOptions { mmap, ..ReplayOptions::default() },
+            opts(|b| {
+                b.mmap(mmap);
+            }),
         );
         assert_eq!(
             report.totals.rejected_total(),

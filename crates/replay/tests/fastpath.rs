@@ -3,7 +3,8 @@
 
 use iocmatch_gen::Layout;
 use iocmatch_replay::fast;
-use iocmatch_replay::record::{Extra, Line, Parser, Properties};
+use iocmatch_replay::parse::Parser;
+use iocmatch_replay::record::{Extra, Line, Properties};
 use proptest::prelude::*;
 
 use crate::common::generate;

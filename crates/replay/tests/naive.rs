@@ -31,10 +31,10 @@ fn replay_equals_the_naive_evaluator() {
         .iter()
         .map(|h| {
             (
-                h.line,
-                h.column,
-                h.indicator.0,
-                h.suppressed_by.unwrap_or(h.indicator).0,
+                h.line(),
+                h.column(),
+                h.indicator().0,
+                h.suppressed_by().unwrap_or(h.indicator()).0,
             )
         })
         .collect();
@@ -281,7 +281,7 @@ fn inspected(table: &str, p: &Value) -> Vec<(&'static str, String)> {
 
 fn ip_matches(i: &Indicator, ip: IpAddr) -> bool {
     i.indicator_type() == IndicatorType::IpAddress
-        && match Cidr::parse(&i.value()) {
+        && match Cidr::parse(i.value()) {
             Ok(c) => c.contains(ip),
             Err(_) => i.value().parse::<IpAddr>().ok() == Some(ip),
         }
@@ -294,7 +294,7 @@ fn url_matches(i: &Indicator, obs: &Url<'_>) -> bool {
         }
         (IndicatorType::IpAddress, Host::Ip(ip)) => ip_matches(i, *ip),
         (IndicatorType::Url, _) => {
-            let u = Url::parse(&i.value()).unwrap();
+            let u = Url::parse(i.value()).unwrap();
             if u.host != obs.host {
                 return false;
             }
@@ -327,7 +327,7 @@ fn network_rank(i: &Indicator) -> (u32, u32) {
     let spec = match i.indicator_type() {
         IndicatorType::Url => {
             let rest =
-                i.value().split_once("://").map_or(&*i.value(), |(_, r)| r);
+                i.value().split_once("://").map_or(i.value(), |(_, r)| r);
             3_000_000
                 + rest.find(['/', '?']).map_or(0, |p| rest.len() - p) as u32
         }

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use iocmatch_core::IndicatorSet;
 use iocmatch_replay::ReplayOptions;
-use iocmatch_replay::record::Parser;
+use iocmatch_replay::parse::Parser;
 
 use crate::common::replay;
 
@@ -27,7 +27,8 @@ fn real_records_read_without_rejection() {
     ];
     for f in files {
         for parser in [Parser::Fast, Parser::Reference] {
-            let opts = ReplayOptions { parser, ..ReplayOptions::default() };
+            let opts =
+                ReplayOptions::builder().parser(parser).build().unwrap();
             let (_, report, sink) = replay(&set, &[dir.join(f)], opts);
             assert!(
                 sink.rejected.is_empty(),

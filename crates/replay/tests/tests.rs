@@ -6,4 +6,5 @@ mod fastpath;
 mod golden;
 mod naive;
 mod public;
+mod sink;
 mod truth;

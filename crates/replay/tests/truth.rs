@@ -18,13 +18,13 @@ fn check(layout: Layout, gzip: bool) {
     let found: BTreeSet<(String, u64, u32, String, String)> = hits
         .iter()
         .map(|h| {
-            let rel = h.source.strip_prefix(&prefix).unwrap().to_owned();
+            let rel = h.source().strip_prefix(&prefix).unwrap().to_owned();
             (
                 rel,
-                h.line,
-                h.record,
-                h.column.to_owned(),
-                set.get(h.indicator).value().to_string(),
+                h.line(),
+                h.record(),
+                h.column().to_owned(),
+                set.get(h.indicator()).value().to_string(),
             )
         })
         .collect();

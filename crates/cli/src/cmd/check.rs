@@ -1,12 +1,11 @@
 //! `iocmatch check`: what loaded, what was refused and why, what
 //! conflicts.
 
-use std::collections::BTreeMap;
 use std::io::Write;
 use std::process::ExitCode;
 
-use iocmatch_core::{Action, IndicatorSet, IndicatorType, Rejection};
-use serde_json::json;
+use iocmatch_core::ErrorKind;
+use iocmatch_core::check::{CheckReport, counts_by_action, counts_by_type};
 
 use crate::flags::CheckArgs;
 use crate::indicators::{self, LoadedSet};
@@ -18,7 +17,9 @@ pub fn run(args: &CheckArgs) -> anyhow::Result<ExitCode> {
     let ls = indicators::load(&args.files, &args.indicators)?;
     let mut out = std::io::stdout().lock();
     if args.json {
-        serde_json::to_writer_pretty(&mut out, &report_json(&ls))?;
+        let report =
+            CheckReport::new(&ls.set, &ls.loaded, &ls.failed, ls.elapsed);
+        serde_json::to_writer_pretty(&mut out, &report)?;
         writeln!(out)?;
     } else {
         write_summary(&mut out, &ls)?;
@@ -44,65 +45,6 @@ pub fn run(args: &CheckArgs) -> anyhow::Result<ExitCode> {
     Ok(if ls.clean() { ExitCode::SUCCESS } else { ExitCode::from(1) })
 }
 
-fn counts_by_type(set: &IndicatorSet) -> BTreeMap<&'static str, u64> {
-    let mut m = BTreeMap::new();
-    for (_, ind) in set.iter() {
-        *m.entry(ind.indicator_type().as_str()).or_default() += 1;
-    }
-    m
-}
-
-fn counts_by_action(set: &IndicatorSet) -> BTreeMap<&'static str, u64> {
-    let mut m = BTreeMap::new();
-    for (_, ind) in set.iter() {
-        *m.entry(ind.action().as_str()).or_default() += 1;
-    }
-    m
-}
-
-fn rejection_json(r: &Rejection) -> serde_json::Value {
-    json!({
-        "source": &*r.source.file,
-        "line": r.source.line_number(),
-        "path": r.source.json_path(),
-        "value": r.value,
-        "reason": r.reason(),
-    })
-}
-
-fn report_json(ls: &LoadedSet) -> serde_json::Value {
-    let set = &ls.set;
-    let conflicts: Vec<_> = set
-        .conflicts()
-        .iter()
-        .map(|c| {
-            let entries: Vec<_> = c
-                .ids
-                .iter()
-                .map(|&id| {
-                    let ind = set.get(id);
-                    json!({"id": id.0, "action": ind.action().as_str(),
-                           "source": &*ind.source().file, "line": ind.source().line_number()})
-                })
-                .collect();
-            json!({"type": c.indicator_type.as_str(), "value": &*c.value, "indicators": entries})
-        })
-        .collect();
-    let failed: Vec<_> = ls.failed.iter().map(|e| e.to_string()).collect();
-    json!({
-        "loaded": set.len(),
-        "by_type": counts_by_type(set),
-        "by_action": counts_by_action(set),
-        "duplicates_merged": set.merged().len(),
-        "skipped": ls.loaded.skipped,
-        "rejected": ls.loaded.rejected.iter().map(rejection_json).collect::<Vec<_>>(),
-        "conflicts": conflicts,
-        "unreadable_files": failed,
-        "offline_only": set.iter().filter(|(_, i)| i.is_offline_only()).count(),
-        "elapsed_ms": ls.elapsed.as_secs_f64() * 1e3,
-    })
-}
-
 fn write_summary(out: &mut impl Write, ls: &LoadedSet) -> std::io::Result<()> {
     let set = &ls.set;
     writeln!(
@@ -114,18 +56,16 @@ fn write_summary(out: &mut impl Write, ls: &LoadedSet) -> std::io::Result<()> {
         if ls.files == 1 { "" } else { "s" },
         ls.elapsed.as_secs_f64() * 1e3
     )?;
-    let by_type = counts_by_type(set);
-    let types: Vec<String> = IndicatorType::ALL
-        .iter()
-        .filter_map(|t| by_type.get(t.as_str()).map(|n| format!("{t} {n}")))
+    let types: Vec<String> = counts_by_type(set)
+        .into_iter()
+        .map(|(t, n)| format!("{t} {n}"))
         .collect();
     if !types.is_empty() {
         writeln!(out, "  by type:   {}", types.join(", "))?;
     }
-    let by_action = counts_by_action(set);
-    let actions: Vec<String> = Action::ALL
-        .iter()
-        .filter_map(|a| by_action.get(a.as_str()).map(|n| format!("{a} {n}")))
+    let actions: Vec<String> = counts_by_action(set)
+        .into_iter()
+        .map(|(a, n)| format!("{a} {n}"))
         .collect();
     if !actions.is_empty() {
         writeln!(out, "  by action: {}", actions.join(", "))?;
@@ -159,9 +99,10 @@ fn write_problems(
         for r in rejected.iter().take(SHOWN_REJECTIONS) {
             writeln!(out, "  {r}")?;
         }
-        let cert = rejected
-            .iter()
-            .any(|r| r.reason().contains("on CertificateThumbprint"));
+        let cert = rejected.iter().any(|r| {
+            r.kind() == ErrorKind::RefusedAction
+                && r.reason().contains("on CertificateThumbprint")
+        });
         if cert {
             writeln!(
                 out,

@@ -1,14 +1,20 @@
 //! `iocmatch replay`: what Defender would have flagged in exported data.
+//! Flags become options and sinks; the library does the rest.
 
-use std::io::{IsTerminal, Write};
+use std::fs::File;
+use std::io::{self, BufWriter, IsTerminal, Write};
+use std::path::Path;
 use std::process::ExitCode;
 
 use anyhow::Context;
-use iocmatch_replay::{MmapChoice, ReplayOptions, Replayer, input};
+use iocmatch_replay::output::{self, Csv, JsonLines};
+use iocmatch_replay::{
+    Alert, Hit, MmapChoice, Rejected, ReplayError, ReplayOptions, Replayer,
+    Report, Sink, input,
+};
 
-use super::replay_out::{self, HitWriter};
 use super::summary;
-use crate::flags::ReplayArgs;
+use crate::flags::{OutputFormat, ReplayArgs};
 use crate::indicators;
 
 pub fn run(args: &ReplayArgs) -> anyhow::Result<ExitCode> {
@@ -34,40 +40,72 @@ pub fn run(args: &ReplayArgs) -> anyhow::Result<ExitCode> {
         );
     }
     let opts = options(args)?;
-    let hits_out = args.hits.as_deref().map(replay_out::create).transpose()?;
-    let mut sink = HitWriter::new(&ls.set, hits_out, args.format);
-    sink.progress = progress_bar(args, &inputs);
-    let report = Replayer::new(&ls.set, opts).run(&inputs, &mut sink);
-    sink.finish().context("writing hits")?;
-    let report = report.map_err(|e| anyhow::anyhow!("{e}"))?;
+    let format = output_format(args.format);
+    let hits: Box<dyn Sink<Error = io::Error> + '_> = match &args.hits {
+        None => Box::new(NoHits),
+        Some(p) => match format {
+            output::Format::JsonLines => {
+                Box::new(JsonLines::new(&ls.set, create(p)?))
+            }
+            output::Format::Csv => Box::new(Csv::new(&ls.set, create(p)?)),
+        },
+    };
+    let mut sink = Progress { inner: hits, bar: progress_bar(args, &inputs) };
+    // The io::Error stays in the chain: main tells a closed pipe by it.
+    let report = match Replayer::new(&ls.set, opts).run(&inputs, &mut sink) {
+        Ok(r) => r,
+        Err(ReplayError::Sink(e)) => {
+            return Err(anyhow::Error::new(e).context("writing hits"));
+        }
+        Err(ReplayError::Io { input, error }) => {
+            return Err(anyhow::Error::new(error).context(input));
+        }
+        Err(e) => return Err(anyhow::anyhow!("{e}")),
+    };
     if let Some(p) = &args.alerts {
-        let mut w = replay_out::create(p)?;
-        replay_out::write_alerts(&ls.set, &report.alerts, args.format, &mut w)
+        output::write_alerts(&ls.set, &report.alerts, format, &mut create(p)?)
             .context("writing alerts")?;
     }
     if let Some(p) = &args.report {
-        let mut w = replay_out::create(p)?;
-        serde_json::to_writer_pretty(
-            &mut w,
-            &replay_out::report_json(&ls.set, &report, rejected_indicators),
-        )?;
-        writeln!(w)?;
-        w.flush()?;
+        output::write_report(
+            &ls.set,
+            &report,
+            rejected_indicators as u64,
+            &mut create(p)?,
+        )
+        .context("writing the report")?;
     }
     if !args.quiet {
         let to_stdout = [&args.hits, &args.alerts, &args.report]
             .iter()
             .all(|o| o.as_deref().is_none_or(|p| p.as_os_str() != "-"));
         let mut out: Box<dyn Write> = if to_stdout {
-            Box::new(std::io::stdout().lock())
+            Box::new(io::stdout().lock())
         } else {
-            Box::new(std::io::stderr().lock())
+            Box::new(io::stderr().lock())
         };
         summary::write(&mut out, &ls.set, &report, rejected_indicators)?;
     }
     let clean =
         report.totals.rejected_total() == 0 && rejected_indicators == 0;
     Ok(if clean { ExitCode::SUCCESS } else { ExitCode::from(1) })
+}
+
+fn output_format(f: OutputFormat) -> output::Format {
+    match f {
+        OutputFormat::Jsonl => output::Format::JsonLines,
+        OutputFormat::Csv => output::Format::Csv,
+    }
+}
+
+/// An output file, or stdout for `-`.
+fn create(path: &Path) -> anyhow::Result<Box<dyn Write>> {
+    if path.as_os_str() == "-" {
+        return Ok(Box::new(BufWriter::new(io::stdout())));
+    }
+    let f = File::create(path)
+        .with_context(|| format!("creating {}", path.display()))?;
+    Ok(Box::new(BufWriter::with_capacity(1 << 16, f)))
 }
 
 fn options(args: &ReplayArgs) -> anyhow::Result<ReplayOptions> {
@@ -77,24 +115,90 @@ fn options(args: &ReplayArgs) -> anyhow::Result<ReplayOptions> {
             .transpose()
             .map_err(|e| anyhow::anyhow!("{flag}: {e}"))
     };
-    if args.threads == Some(0) {
-        anyhow::bail!("--threads must be at least 1");
+    let mut b = ReplayOptions::builder();
+    if let Some(n) = args.threads {
+        if n == 0 {
+            anyhow::bail!("--threads must be at least 1");
+        }
+        b.threads(n);
     }
-    let mmap = if args.no_mmap {
-        MmapChoice::never()
-    } else {
+    if let Some(t) = time(&args.from, "--from")? {
+        b.from(t);
+    }
+    if let Some(t) = time(&args.to, "--to")? {
+        b.to(t);
+    }
+    if let Some(tables) = &args.tables {
+        b.tables(tables);
+    }
+    if !args.no_mmap {
         // SAFETY: replay reads finished exports; a file changed while it is
         // mapped could give wrong results, which --no-mmap avoids.
-        unsafe { MmapChoice::auto() }
-    };
-    Ok(ReplayOptions {
-        threads: args.threads,
-        from: time(&args.from, "--from")?,
-        to: time(&args.to, "--to")?,
-        tables: args.tables.clone(),
-        mmap,
-        ..ReplayOptions::default()
+        b.mmap(unsafe { MmapChoice::auto() });
+    }
+    b.build().map_err(|e| match e {
+        iocmatch_replay::OptionsError::EmptyWindow { .. } => {
+            anyhow::anyhow!("--from must be before --to")
+        }
+        e => anyhow::anyhow!("{e}"),
     })
+}
+
+/// Hits go nowhere when `--hits` is not given.
+struct NoHits;
+
+impl Sink for NoHits {
+    type Error = io::Error;
+
+    fn hit(&mut self, _hit: &Hit) -> io::Result<bool> {
+        Ok(true)
+    }
+}
+
+/// Shows progress on a terminal around the sink that writes hits.
+struct Progress<S> {
+    inner: S,
+    bar: Option<indicatif::ProgressBar>,
+}
+
+impl<S: Sink> Sink for Progress<S> {
+    type Error = S::Error;
+
+    fn hit(&mut self, hit: &Hit) -> Result<bool, S::Error> {
+        self.inner.hit(hit)
+    }
+
+    fn alert_opened(&mut self, alert: &Alert) -> Result<bool, S::Error> {
+        self.inner.alert_opened(alert)
+    }
+
+    fn rejected(&mut self, r: &Rejected) -> Result<bool, S::Error> {
+        self.inner.rejected(r)
+    }
+
+    fn progress(&mut self, done: u64, _total: u64, records: u64) {
+        if let Some(p) = &self.bar {
+            p.set_position(done);
+            let secs = p.elapsed().as_secs_f64().max(1e-3);
+            p.set_message(format!(
+                "{records} records, {:.0}/s",
+                records as f64 / secs
+            ));
+        }
+    }
+
+    fn finish(&mut self, report: &Report) -> Result<(), S::Error> {
+        self.inner.finish(report)
+    }
+}
+
+impl<S> Drop for Progress<S> {
+    /// The bar goes when the run ends, whether it succeeded or not.
+    fn drop(&mut self) {
+        if let Some(p) = &self.bar {
+            p.finish_and_clear();
+        }
+    }
 }
 
 /// A progress bar on an interactive terminal, for runs long enough to
@@ -103,7 +207,7 @@ fn progress_bar(
     args: &ReplayArgs,
     inputs: &[input::Input],
 ) -> Option<indicatif::ProgressBar> {
-    if args.quiet || !std::io::stderr().is_terminal() {
+    if args.quiet || !io::stderr().is_terminal() {
         return None;
     }
     let total: u64 = inputs.iter().filter_map(input::Input::size).sum();

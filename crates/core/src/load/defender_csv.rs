@@ -11,8 +11,9 @@ use std::sync::Arc;
 
 use crate::draft::{IndicatorDraft, MetaDraft, TypeSpec};
 use crate::error::{IndicatorError, invalid_field, unreadable};
+use crate::indicator::Meta;
 use crate::indicator::Source;
-use crate::indicator::{Action, IndicatorType, Meta, Severity};
+use crate::kind::{Action, IndicatorType, Severity};
 use crate::value;
 
 use rayon::prelude::*;

@@ -12,7 +12,8 @@ use serde_json::value::RawValue;
 
 use crate::draft::{IndicatorDraft, MetaDraft, TypeSpec};
 use crate::error::{invalid_field, unreadable};
-use crate::indicator::{IndicatorType, Source};
+use crate::indicator::Source;
+use crate::kind::IndicatorType;
 
 use super::{Context, LineCounter, LoadError, LoadOptions, Loaded};
 

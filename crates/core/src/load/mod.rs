@@ -21,7 +21,8 @@ use std::sync::Arc;
 
 use crate::draft::{IndicatorDraft, MetaDraft, MetaInterner, Rejection};
 use crate::error::IndicatorError;
-use crate::indicator::{Indicator, IndicatorType, Severity};
+use crate::indicator::Indicator;
+use crate::kind::{IndicatorType, Severity};
 
 /// An indicator file format.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

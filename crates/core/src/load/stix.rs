@@ -12,7 +12,8 @@ use std::borrow::Cow;
 
 use crate::draft::{IndicatorDraft, TypeSpec};
 use crate::error::{unreadable, unsupported};
-use crate::indicator::{IndicatorType, Source};
+use crate::indicator::Source;
+use crate::kind::IndicatorType;
 
 use super::{Context, LineCounter};
 

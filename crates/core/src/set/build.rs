@@ -14,9 +14,8 @@ use super::{
     precedence,
     url_table::UrlTable,
 };
-use crate::indicator::{
-    Action, Indicator, IndicatorId, IndicatorType, Source,
-};
+use crate::indicator::{Indicator, IndicatorId, Source};
+use crate::kind::{Action, IndicatorType};
 use crate::value::{hex, ip::Cidr, url::Url};
 
 /// Ids must stay below the flag bit of the keyed tables.
@@ -260,7 +259,7 @@ impl NetworkTables {
             let at = id.index();
             match ind.indicator_type() {
                 IndicatorType::IpAddress if ind.value().contains('/') => {
-                    let c = Cidr::parse(&ind.value()).map_err(|_| at)?;
+                    let c = Cidr::parse(ind.value()).map_err(|_| at)?;
                     match c.addr {
                         IpAddr::V4(a) => v4.push((u32::from(a), c.prefix, id)),
                         IpAddr::V6(a) => {
@@ -275,12 +274,12 @@ impl NetworkTables {
                     }
                 }
                 IndicatorType::DomainName => {
-                    let value_of = |id: IndicatorId| &*all[id.index()].value();
-                    t.domains.insert(id, &ind.value(), value_of)
+                    let value_of = |id: IndicatorId| all[id.index()].value();
+                    t.domains.insert(id, ind.value(), value_of)
                 }
                 _ => t
                     .urls
-                    .insert(&Url::parse(&ind.value()).map_err(|_| at)?, id),
+                    .insert(&Url::parse(ind.value()).map_err(|_| at)?, id),
             }
         }
         t.cidr_v4 = CidrTable::build(v4);
@@ -301,7 +300,7 @@ fn dedupe(
 ) -> (Vec<Indicator>, Vec<Merged>, Vec<Conflict>) {
     let hasher = foldhash::fast::RandomState::default();
     let hash =
-        |i: &Indicator| hasher.hash_one((i.indicator_type(), &*i.value()));
+        |i: &Indicator| hasher.hash_one((i.indicator_type(), i.value()));
     let mut first: HashTable<u32> = HashTable::with_capacity(indicators.len());
     // Values listed more than once (rare): their first listing, then one
     // (action, position) per distinct action, in order.

@@ -11,7 +11,8 @@ use std::net::IpAddr;
 
 pub use build::{BuildError, Conflict, IndicatorSetBuilder, Merged};
 
-use crate::indicator::{Indicator, IndicatorId, IndicatorType};
+use crate::indicator::{Indicator, IndicatorId};
+use crate::kind::IndicatorType;
 use crate::value::hex;
 use crate::value::url::{Host, Url};
 use build::{FileTables, NetworkTables};
@@ -204,7 +205,7 @@ impl IndicatorSet {
         let mut suffix = host;
         loop {
             let value_of =
-                |id: IndicatorId| &*self.indicators[id.index()].value();
+                |id: IndicatorId| self.indicators[id.index()].value();
             out.extend_from_slice(self.networks.domains.get(suffix, value_of));
             match suffix.split_once('.') {
                 Some((_, rest)) if rest.contains('.') => suffix = rest,

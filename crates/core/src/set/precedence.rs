@@ -10,7 +10,8 @@
 //!
 //! The remaining tie (the indicator listed first) is broken by the caller.
 
-use crate::indicator::{Action, Indicator, IndicatorType};
+use crate::indicator::Indicator;
+use crate::kind::{Action, IndicatorType};
 use crate::value::host::label_count;
 
 /// The rank of one indicator within its family; higher wins.
@@ -33,7 +34,7 @@ fn specificity(ind: &Indicator) -> u32 {
     const URL_BAND: u32 = 1 << 24;
     const DOMAIN_BAND: u32 = 1 << 16;
     const ADDRESS: u32 = 200;
-    let v = &*ind.value();
+    let v = ind.value();
     match ind.indicator_type() {
         IndicatorType::Url => {
             URL_BAND + url_path_len(v).min(DOMAIN_BAND as usize - 1) as u32
