@@ -27,6 +27,66 @@ pub enum Command {
     /// Exit status: 0 when the run completed, 1 when it completed but some
     /// lines or indicators were rejected, 2 when it could not run.
     Replay(ReplayArgs),
+    /// Publish an indicator set to Microsoft Defender for Endpoint: plan
+    /// what would change, then apply it.
+    #[command(subcommand)]
+    Sync(SyncCommand),
+}
+
+#[derive(Subcommand, Debug)]
+pub enum SyncCommand {
+    /// Show what an apply would create, update and delete, and whether
+    /// the guardrails allow it. Writes nothing.
+    ///
+    /// Exit status: 0 when the plan may be applied, 1 when a guardrail
+    /// refuses it, 2 when it could not be made.
+    Plan(SyncArgs),
+    /// Make the tenant hold the set: show the plan, ask on a terminal
+    /// (or take --yes), then write it in batches.
+    ///
+    /// Exit status: 0 when everything was written (or nothing needed
+    /// to be), 1 when part was, 2 when nothing was.
+    Apply(SyncArgs),
+}
+
+/// Where and how to sync.
+#[derive(Args, Debug)]
+pub struct SyncArgs {
+    /// Indicator files (any format `check` reads); repeat for several.
+    #[arg(
+        long = "indicators",
+        short = 'i',
+        required = true,
+        value_name = "FILE"
+    )]
+    pub indicator_files: Vec<PathBuf>,
+    #[command(flatten)]
+    pub indicators: IndicatorArgs,
+    /// The API's base URL [env: IOCMATCH_API_URL; default: https://api.security.microsoft.com].
+    #[arg(long, value_name = "URL")]
+    pub api_url: Option<String>,
+    /// A TOML file with a [defender] table (tenant_id, client_id,
+    /// client_secret, api_url, authority_host, application); the
+    /// AZURE_* environment variables win over it.
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// The `application` value that marks indicators as ours [env:
+    /// IOCMATCH_APPLICATION; default: iocmatch]. Only indicators with
+    /// this value and our client id as creator are updated or deleted.
+    #[arg(long, value_name = "TAG")]
+    pub application: Option<String>,
+    /// Allow deleting more than 100 or more than 10 % of our indicators.
+    #[arg(long)]
+    pub allow_mass_delete: bool,
+    /// Print the plan as JSON.
+    #[arg(long)]
+    pub json: bool,
+    /// Apply without asking (for scheduled jobs).
+    #[arg(long, short = 'y')]
+    pub yes: bool,
+    /// Show the plan and stop: nothing is written.
+    #[arg(long)]
+    pub dry_run: bool,
 }
 
 /// How indicator files are read; shared by every command that takes

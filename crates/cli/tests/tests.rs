@@ -2,6 +2,7 @@
 
 mod check;
 mod replay;
+mod sync;
 
 use std::path::PathBuf;
 use std::process::{Command, Output};

@@ -134,6 +134,8 @@ struct State {
     issued: u64,
     /// This server's base URL, for next-page links.
     base: String,
+    /// Position of each identity in `indicators`.
+    index: HashMap<(String, String, String), usize>,
 }
 
 /// A running emulator; stops when dropped.
@@ -211,6 +213,7 @@ impl Emulator {
             s.next_id += 1;
             s.indicators.push(i);
         }
+        s.reindex();
     }
 
     /// The tenant's indicators.
@@ -592,7 +595,7 @@ impl State {
         let key = identity(&e);
         let now = "2026-12-03T00:00:00.0000000Z".to_owned();
         if let Some(existing) =
-            self.indicators.iter_mut().find(|x| identity(x) == key)
+            self.index.get(&key).map(|&i| &mut self.indicators[i])
         {
             // An update: `application` (and creator) stay as created.
             e.id = existing.id.clone();
@@ -619,6 +622,7 @@ impl State {
         e.created_by_source = Some("PublicApi".into());
         e.creation_time_date_time_utc = Some(now.clone());
         e.last_update_time = Some(now);
+        self.index.insert(key, self.indicators.len());
         self.indicators.push(e);
         json!({"id": id, "indicator": value, "isFailed": false, "failureReason": null})
     }
@@ -655,8 +659,11 @@ impl State {
             .map(|v| v.as_str().map_or_else(|| v.to_string(), str::to_owned))
             .collect();
         let before = self.indicators.len();
+        let gone: std::collections::HashSet<&str> =
+            ids.iter().map(String::as_str).collect();
         self.indicators
-            .retain(|i| !ids.iter().any(|id| i.id.as_deref() == Some(id)));
+            .retain(|i| !i.id.as_deref().is_some_and(|id| gone.contains(id)));
+        self.reindex();
         if before - self.indicators.len() < ids.len() {
             // What Defender deletes alongside a missing id is not
             // documented; this emulator deletes the others.
@@ -670,6 +677,17 @@ impl State {
             .status(204)
             .body(Full::new(Bytes::new()))
             .expect("a valid response")
+    }
+}
+
+impl State {
+    fn reindex(&mut self) {
+        self.index = self
+            .indicators
+            .iter()
+            .enumerate()
+            .map(|(n, i)| (identity(i), n))
+            .collect();
     }
 }
 

@@ -2,3 +2,4 @@ pub mod check;
 pub mod export;
 pub mod replay;
 mod summary;
+pub mod sync;
