@@ -94,7 +94,8 @@ pub struct SyncArgs {
 #[derive(Args, Debug, Clone)]
 pub struct IndicatorArgs {
     /// Read every indicator file in this format instead of detecting it:
-    /// defender-csv, defender-json, txt, misp, misp-feed, misp-csv, stix.
+    /// defender-csv, defender-json, txt, misp, misp-feed, misp-csv, stix,
+    /// set (iocmatch set files), legacy-ti (the old custom TI API's JSON).
     #[arg(long, value_name = "FORMAT")]
     pub ioc_format: Option<String>,
     /// Action for formats that carry none (plain lists, MISP, STIX).

@@ -401,3 +401,37 @@ fn the_secret_never_reaches_output_or_files() {
         );
     }
 }
+
+#[test]
+fn a_set_file_publishes_its_alert_definitions() {
+    let e = emulator();
+    let set = crate::indicators("set/alerts.toml");
+    let o = sync(&e, &["apply", "--yes", "-i", set.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let held = e.indicators();
+    let emotet: Vec<_> = held
+        .iter()
+        .filter(|i| i.title.as_deref() == Some("Emotet command and control"))
+        .collect();
+    assert_eq!(emotet.len(), 5, "{held:?}");
+    for i in &emotet {
+        assert_eq!(i.severity.as_deref(), Some("High"));
+        assert_eq!(
+            i.recommended_actions.as_deref(),
+            Some(
+                "Isolate the device, collect an investigation package, reimage"
+            )
+        );
+        assert_eq!(
+            i.mitre_techniques.as_deref(),
+            Some(&["T1071.001".to_owned(), "T1105".to_owned()][..])
+        );
+        assert_eq!(
+            i.rbac_group_names.as_deref(),
+            Some(&["Workstations".to_owned()][..])
+        );
+        assert_eq!(i.expiration_time.as_deref(), Some("2027-06-30T00:00:00Z"));
+    }
+    let again = sync(&e, &["apply", "--yes", "-i", set.to_str().unwrap()]);
+    assert!(stderr(&again).contains("nothing to do"), "{}", stderr(&again));
+}

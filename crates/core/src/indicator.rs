@@ -323,6 +323,15 @@ impl Indicator {
         self
     }
 
+    /// The same indicator with a title shared with others.
+    pub(crate) fn with_shared_title(
+        mut self,
+        title: Option<Arc<str>>,
+    ) -> Indicator {
+        self.title = title;
+        self
+    }
+
     /// The same indicator, said to come from `source`.
     pub fn with_source(mut self, source: Source) -> Indicator {
         self.source = source;

@@ -46,6 +46,8 @@ fn detects_every_format() {
         ("misp-feed", Format::MispFeed),
         ("misp.csv", Format::MispCsv),
         ("stix-bundle.json", Format::Stix),
+        ("set/alerts.toml", Format::Set),
+        ("legacy-ti.json", Format::LegacyTi),
     ];
     for (name, want) in cases {
         assert_eq!(Format::detect(&dir.join(name)).unwrap(), want, "{name}");
@@ -350,4 +352,113 @@ fn unreadable_files_are_errors_not_panics() {
             .to_string()
             .contains("manifest.json")
     );
+}
+
+#[test]
+fn set_files_give_every_indicator_its_alert_definition() {
+    let l = load("set/alerts.toml");
+    assert_rejected(
+        &l,
+        &[(20, "documentation address"), (32, "cannot tell the type")],
+    );
+    let v = values(&l);
+    assert!(v.contains(&(IndicatorType::DomainName, "emotet-c2.example")));
+    assert!(v.contains(&(
+        IndicatorType::Url,
+        "https://cdn.emotet-c2.example/gate.php"
+    )));
+    let emotet: Vec<_> = l
+        .indicators
+        .iter()
+        .filter(|i| i.title() == Some("Emotet command and control"))
+        .collect();
+    assert_eq!(emotet.len(), 5, "3 inline and 2 from the attached list");
+    for i in &emotet {
+        let m = i.meta();
+        assert_eq!(m.severity, Some(Severity::High));
+        assert_eq!(m.category(), Some("CommandAndControl"));
+        assert_eq!(m.mitre_techniques(), ["T1071.001", "T1105"]);
+        assert_eq!(m.rbac_group_names(), ["Workstations"], "from [defaults]");
+        assert_eq!(m.expiration.unwrap().to_string(), "2027-06-30T00:00:00Z");
+    }
+    let action = |v: &str| {
+        l.indicators.iter().find(|i| i.value() == v).unwrap().action()
+    };
+    assert_eq!(action("45.33.32.156"), Action::Audit, "an entry's own action");
+    assert_eq!(
+        action("emotet-c2.example"),
+        Action::Block,
+        "the default action"
+    );
+    assert_eq!(
+        action("login-micros0ft.example.net"),
+        Action::Warn,
+        "the alert's action"
+    );
+    let hashes: Vec<_> = emotet
+        .iter()
+        .filter(|i| i.indicator_type() == IndicatorType::FileSha256)
+        .collect();
+    assert_eq!(hashes.len(), 2);
+    assert!(
+        hashes[0].source().to_string().ends_with("emotet-hashes.txt:3"),
+        "{}",
+        hashes[0].source()
+    );
+    let phishing = l
+        .indicators
+        .iter()
+        .find(|i| i.value() == "login-micros0ft.example.net")
+        .unwrap();
+    assert!(
+        phishing.meta().rbac_group_names().is_empty(),
+        "an alert's own empty list wins"
+    );
+}
+
+#[test]
+fn set_files_refuse_unknown_keys_and_include_no_set_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("s.toml");
+    std::fs::write(&p, "[[alert]]\ntitle = \"x\"\nseverty = \"High\"\n")
+        .unwrap();
+    let e = load_path(&p, &LoadOptions::default()).unwrap_err().to_string();
+    assert!(e.contains("line 3") && e.contains("severty"), "{e}");
+    std::fs::write(&p, "[[alert]]\ntitle = \"x\"\nfiles = [\"s.toml\"]\n")
+        .unwrap();
+    let l = load_path(&p, &LoadOptions::default()).unwrap();
+    assert_rejected(&l, &[(3, "cannot include another set file")]);
+}
+
+#[test]
+fn legacy_ti_definitions_and_iocs_migrate() {
+    let l = load("legacy-ti.json");
+    assert_rejected(&l, &[(39, "DetectionFunction EndWith")]);
+    assert_eq!(l.skipped.values().sum::<u64>(), 2, "{:?}", l.skipped);
+    let v = values(&l);
+    assert_eq!(
+        v,
+        [
+            (IndicatorType::IpAddress, "185.220.101.1"),
+            (
+                IndicatorType::FileSha1,
+                "da39a3ee5e6b4b0d3255bfef95601890afd80709"
+            ),
+        ]
+    );
+    for i in &l.indicators {
+        assert_eq!(i.title(), Some("Connection to a Tor exit node"));
+        assert_eq!(i.meta().severity, Some(Severity::Low));
+        assert_eq!(
+            i.meta().description(),
+            Some("The device connected to a known Tor exit node")
+        );
+        assert_eq!(
+            i.meta().recommended_actions(),
+            Some("Check the process that connected")
+        );
+        assert_eq!(i.action(), Action::Audit);
+        assert!(i.alerts());
+    }
+    assert!(l.indicators[0].meta().expiration.is_some());
 }

@@ -32,7 +32,12 @@ pub(super) fn sniff(head: &[u8]) -> Format {
     let head = head.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(head);
     let text = String::from_utf8_lossy(head);
     let trimmed = text.trim_start();
-    if trimmed.starts_with('{') || trimmed.starts_with('[') {
+    if super::set_file::looks_like(trimmed) {
+        return Format::Set;
+    }
+    if trimmed.starts_with('{')
+        || (trimmed.starts_with('[') && !trimmed.starts_with("[["))
+    {
         return sniff_json(trimmed);
     }
     let first_line = trimmed.lines().next().unwrap_or("").to_ascii_lowercase();
@@ -54,6 +59,8 @@ fn sniff_json(text: &str) -> Format {
         text.chars().filter(|c| !c.is_whitespace()).collect();
     if compact.contains("\"Event\":") {
         Format::MispJson
+    } else if super::legacy_ti::looks_like(&compact) {
+        Format::LegacyTi
     } else if compact.contains("\"type\":\"bundle\"")
         || compact.starts_with("{\"objects\":")
     {
@@ -89,5 +96,10 @@ mod tests {
         );
         assert_eq!(sniff(b"# list\nevil.com\n"), Format::Text);
         assert_eq!(sniff(b"evil.com\n"), Format::Text);
+        assert_eq!(sniff(b"# set\n[[alert]]\ntitle = \"x\"\n"), Format::Set);
+        assert_eq!(
+            sniff(b"{\"value\":[{\"Type\":\"Sha1\",\"DetectionFunction\":\"Equals\"}]}"),
+            Format::LegacyTi
+        );
     }
 }

@@ -9,7 +9,9 @@
 mod defender_csv;
 mod defender_json;
 mod detect;
+mod legacy_ti;
 mod misp;
+mod set_file;
 mod stix;
 mod text;
 
@@ -41,6 +43,12 @@ pub enum Format {
     MispCsv,
     /// A STIX 2.1 bundle.
     Stix,
+    /// An iocmatch set file (TOML): alert definitions with the
+    /// indicators they cover.
+    Set,
+    /// The deprecated custom TI API's AlertDefinitions and
+    /// IndicatorsOfCompromise JSON.
+    LegacyTi,
 }
 
 impl Format {
@@ -54,11 +62,13 @@ impl Format {
             Format::MispFeed => "misp-feed",
             Format::MispCsv => "misp-csv",
             Format::Stix => "stix",
+            Format::Set => "set",
+            Format::LegacyTi => "legacy-ti",
         }
     }
 
     /// Every format, for help texts.
-    pub const ALL: [Format; 7] = [
+    pub const ALL: [Format; 9] = [
         Format::DefenderCsv,
         Format::DefenderJson,
         Format::Text,
@@ -66,6 +76,8 @@ impl Format {
         Format::MispFeed,
         Format::MispCsv,
         Format::Stix,
+        Format::Set,
+        Format::LegacyTi,
     ];
 
     /// Chooses the format of `path`: a folder is a MISP feed; otherwise
@@ -249,6 +261,14 @@ pub fn load_path(
         return Ok(ctx.out);
     }
     let bytes = std::fs::read(path).map_err(|e| LoadError::io(path, e))?;
+    if format == Format::Set {
+        // Its `files` are read relative to it.
+        let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&bytes);
+        let mut ctx = Context::new(&name, opts);
+        set_file::load(&mut ctx, bytes, path.parent())
+            .map_err(|m| LoadError::syntax(path, m))?;
+        return Ok(ctx.out);
+    }
     load_bytes(&name, &bytes, format, opts)
 }
 
@@ -274,6 +294,8 @@ pub fn load_bytes(
         Format::MispJson => misp::load_event_file(&mut ctx, bytes),
         Format::MispCsv => misp::load_csv(&mut ctx, bytes),
         Format::Stix => stix::load(&mut ctx, bytes),
+        Format::Set => set_file::load(&mut ctx, bytes, None),
+        Format::LegacyTi => legacy_ti::load(&mut ctx, bytes),
         Format::MispFeed => Err("a MISP feed is a folder".into()),
     };
     read.map_err(|m| LoadError::syntax(Path::new(&**name), m))?;
