@@ -435,3 +435,27 @@ fn a_set_file_publishes_its_alert_definitions() {
     let again = sync(&e, &["apply", "--yes", "-i", set.to_str().unwrap()]);
     assert!(stderr(&again).contains("nothing to do"), "{}", stderr(&again));
 }
+
+#[test]
+fn a_partial_apply_exits_1_and_the_same_command_finishes_it() {
+    let e = emulator();
+    let dir = tempfile::tempdir().unwrap();
+    let f = csv(dir.path(), "set.csv", &domains(1100));
+    e.inject(
+        Route::Import,
+        std::iter::once(Fault::Pass)
+            .chain(std::iter::repeat_n(Fault::Status(503), 6)),
+    );
+    let o = apply(&e, &f);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert!(stderr(&o).contains("stopped part-way"), "{}", stderr(&o));
+    assert_eq!(e.indicators().len(), 500);
+    let o = apply(&e, &f);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(
+        stdout(&o).contains("create 600, update 0, delete 0, unchanged 500"),
+        "{}",
+        stdout(&o)
+    );
+    assert_eq!(e.indicators().len(), 1100);
+}

@@ -142,3 +142,84 @@ fn an_expired_token_is_replaced() {
     list(&mut c).unwrap();
     assert_eq!(e.tokens_issued(), 2);
 }
+
+#[test]
+fn an_apply_stopped_part_way_reports_it_and_the_next_one_finishes() {
+    let e = emulator();
+    let mut c = client(&e);
+    let set = domains(1200, Action::Block);
+    // The first batch goes through, then the API stays down for longer
+    // than the client retries.
+    e.inject(
+        Route::Import,
+        std::iter::once(Fault::Pass)
+            .chain(std::iter::repeat_n(Fault::Status(503), 6)),
+    );
+    let first = sync(&mut c, &set).unwrap();
+    assert!(!first.complete());
+    assert_eq!(first.imported, 500);
+    assert!(
+        matches!(first.stopped, Some(SyncError::Unavailable { .. })),
+        "{first:?}"
+    );
+    let second = sync(&mut c, &set).unwrap();
+    assert!(second.complete(), "{second:?}");
+    assert_eq!(second.imported, 700, "only what was missing");
+    assert_eq!(e.indicators().len(), 1200);
+}
+
+#[test]
+fn the_apis_own_rate_limit_is_waited_out() {
+    let e = emulator();
+    e.configure(|c| {
+        c.rate_limits.insert(Route::Import, (1, Duration::from_millis(400)));
+    });
+    let mut c = client(&e);
+    let done = sync(&mut c, &domains(1100, Action::Audit)).unwrap();
+    assert!(done.complete(), "{done:?}");
+    assert!(c.calls().retried >= 2, "{:?}", c.calls());
+    assert!(e.log().iter().any(|l| l.status == 429));
+    assert_eq!(e.indicators().len(), 1100);
+}
+
+#[test]
+fn listing_pages_with_skip_when_the_api_gives_no_next_link() {
+    let e = emulator();
+    e.configure(|c| c.next_links = false);
+    let theirs = |n: usize| iocmatch_core::defender::ApiIndicator {
+        indicator_type: Some("DomainName".into()),
+        indicator_value: Some(format!("t{n}.example.com")),
+        action: Some("Block".into()),
+        created_by: Some("analyst@contoso.com".into()),
+        ..Default::default()
+    };
+    e.seed((0..10_500).map(theirs).collect());
+    let mut c = client(&e);
+    assert_eq!(list(&mut c).unwrap().len(), 10_500);
+    assert_eq!(c.calls().list, 2);
+    assert!(e.log().iter().any(|l| l.path.contains("$skip=10000")));
+}
+
+#[test]
+fn the_emulator_enforces_batch_and_tenant_limits() {
+    let e = emulator();
+    e.configure(|c| c.tenant_limit = 3);
+    let mut c = client(&e);
+    let entities: Vec<_> = domains(5, Action::Block)
+        .iter()
+        .map(|i| iocmatch_sync::entity(i, "iocmatch"))
+        .collect();
+    let results = iocmatch_sync::import(&mut c, &entities).unwrap();
+    let failed: Vec<_> = results.iter().filter(|r| r.is_failed).collect();
+    assert_eq!(failed.len(), 2);
+    assert!(
+        failed[0].failure_reason.as_deref().unwrap().contains("limit of 3")
+    );
+    e.configure(|c| c.batch_limit = 2);
+    let err =
+        iocmatch_sync::import(&mut c, &entities).unwrap_err().to_string();
+    assert!(
+        err.contains("400") && err.contains("MaximumBatchSizeExceeded"),
+        "{err}"
+    );
+}

@@ -52,6 +52,8 @@ pub enum Route {
 /// A fault to answer one request with.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Fault {
+    /// Answer normally (to let a request through before later faults).
+    Pass,
     /// This status and Defender's error body.
     Status(u16),
     /// Answer normally, after this long.
@@ -89,6 +91,9 @@ pub struct Config {
     pub rate_limits: HashMap<Route, (u32, Duration)>,
     /// Token lifetime in seconds.
     pub token_lifetime: u64,
+    /// Whether list pages carry `@odata.nextLink` (without one, clients
+    /// page with `$skip`).
+    pub next_links: bool,
 }
 
 impl Default for Config {
@@ -105,6 +110,7 @@ impl Default for Config {
                 (Route::BatchDelete, (30, minute)),
             ]),
             token_lifetime: 3599,
+            next_links: true,
         }
     }
 }
@@ -348,7 +354,7 @@ async fn handle(
             return Ok(too_many(after));
         }
         Some(Fault::Slow(d)) => tokio::time::sleep(d).await,
-        Some(Fault::DropAfter) | None => {}
+        Some(Fault::DropAfter | Fault::Pass) | None => {}
     }
     let reply = {
         let mut s = state.lock().unwrap();
@@ -525,7 +531,7 @@ impl State {
         let page: Vec<&ApiIndicator> =
             self.indicators.iter().skip(skip).take(top).collect();
         let mut body = json!({"@odata.context": "https://api.security.microsoft.com/api/$metadata#Indicators", "value": page});
-        if skip + top < self.indicators.len() {
+        if self.config.next_links && skip + top < self.indicators.len() {
             body["@odata.nextLink"] = json!(format!(
                 "{}/api/indicators?$top={top}&$skip={}",
                 self.base,

@@ -248,7 +248,11 @@ fn attach(
     let loaded: Loaded = match super::load_path(&path, &opts) {
         Ok(l) => l,
         Err(e) => {
-            return ctx.reject(here, file.get_ref(), unreadable(e.to_string()));
+            return ctx.reject(
+                here,
+                file.get_ref(),
+                unreadable(e.to_string()),
+            );
         }
     };
     for i in loaded.indicators {
