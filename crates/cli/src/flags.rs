@@ -27,6 +27,13 @@ pub enum Command {
     /// Exit status: 0 when the run completed, 1 when it completed but some
     /// lines or indicators were rejected, 2 when it could not run.
     Replay(ReplayArgs),
+    /// Decide what of a set is safe to publish: warninglists and the
+    /// impact a replay of history shows give each indicator a verdict
+    /// (pass, warn, block) with reasons.
+    ///
+    /// Exit status: 0 when nothing was held back, 1 when something was,
+    /// 2 on error.
+    Gate(GateArgs),
     /// Publish an indicator set to Microsoft Defender for Endpoint: plan
     /// what would change, then apply it.
     #[command(subcommand)]
@@ -47,6 +54,74 @@ pub enum SyncCommand {
     /// Exit status: 0 when everything was written (or nothing needed
     /// to be), 1 when part was, 2 when nothing was.
     Apply(SyncArgs),
+}
+
+/// Which warninglists: the bundled ones, and checkouts of
+/// misp-warninglists.
+#[derive(Args, Debug, Clone)]
+pub struct WarninglistArgs {
+    /// Also read the warninglists of DIR: a checkout of
+    /// misp-warninglists (lists/*/list.json) or a folder of list files.
+    /// Repeat for several.
+    #[arg(long = "warninglists-dir", value_name = "DIR")]
+    pub dirs: Vec<PathBuf>,
+    /// Leave out the warninglists bundled with iocmatch.
+    #[arg(long)]
+    pub no_bundled_warninglists: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct GateArgs {
+    /// Indicator files (any format `check` reads); repeat for several.
+    #[arg(
+        long = "indicators",
+        short = 'i',
+        required = true,
+        value_name = "FILE"
+    )]
+    pub indicator_files: Vec<PathBuf>,
+    #[command(flatten)]
+    pub indicators: IndicatorArgs,
+    /// Exported data to replay for the impact checks: files, folders,
+    /// .gz files, or - for standard input. Repeat for several.
+    #[arg(long = "replay", value_name = "INPUT")]
+    pub replay: Vec<PathBuf>,
+    /// A checkout of misp-warninglists (or a folder of list files) to
+    /// use besides the bundled lists. Repeat for several.
+    #[arg(
+        long = "warninglists",
+        visible_alias = "warninglists-dir",
+        value_name = "DIR"
+    )]
+    pub warninglists: Vec<PathBuf>,
+    /// Leave out the warninglists bundled with iocmatch.
+    #[arg(long)]
+    pub no_bundled_warninglists: bool,
+    /// List every indicator with its verdict and reasons as JSON.
+    #[arg(long)]
+    pub json: bool,
+    /// Write the passing set (pass and warn) here: Defender CSV for
+    /// .csv (in files of at most 500 rows), Defender API JSON for .json.
+    #[arg(short = 'o', long, value_name = "PATH")]
+    pub output: Option<PathBuf>,
+    /// Hold back a blocking indicator seen on at least N devices.
+    #[arg(long, default_value_t = 10, value_name = "N")]
+    pub max_block_devices: u64,
+    /// Hold back a blocking indicator seen on at least this share of the
+    /// replay's devices (0.05 is 5 %).
+    #[arg(long, default_value_t = 0.05, value_name = "SHARE")]
+    pub max_block_share: f64,
+    /// Warn about an alerting indicator with at least N alerting hits in
+    /// one day.
+    #[arg(long, default_value_t = 100, value_name = "N")]
+    pub max_alerts_per_day: u64,
+    /// Warn about an alerting indicator seen on at least this share of
+    /// the replay's devices.
+    #[arg(long, default_value_t = 0.10, value_name = "SHARE")]
+    pub max_alert_share: f64,
+    /// Worker threads for the replay (default: one per core).
+    #[arg(long, short = 'j', value_name = "N")]
+    pub threads: Option<usize>,
 }
 
 /// Where and how to sync.
@@ -132,6 +207,12 @@ pub struct CheckArgs {
     /// Print a JSON report instead of the summary.
     #[arg(long)]
     pub json: bool,
+    /// Report the indicators found on warninglists (the bundled ones and
+    /// any --warninglists-dir).
+    #[arg(long)]
+    pub warninglists: bool,
+    #[command(flatten)]
+    pub lists: WarninglistArgs,
     /// Write the normalised set in this format (needs --output).
     #[arg(long, value_enum, requires = "output", value_name = "FORMAT")]
     pub export: Option<ExportFormat>,
@@ -197,6 +278,12 @@ pub struct ReplayArgs {
     /// Read files instead of memory-mapping them.
     #[arg(long)]
     pub no_mmap: bool,
+    /// Flag hits of indicators found on warninglists (the bundled ones
+    /// and any --warninglists-dir) in the summary.
+    #[arg(long)]
+    pub warninglists: bool,
+    #[command(flatten)]
+    pub lists: WarninglistArgs,
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]

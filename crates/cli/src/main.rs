@@ -28,6 +28,7 @@ fn run(cli: flags::Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         flags::Command::Check(args) => cmd::check::run(&args),
         flags::Command::Replay(args) => cmd::replay::run(&args),
+        flags::Command::Gate(args) => cmd::gate::run(&args),
         flags::Command::Sync(flags::SyncCommand::Plan(args)) => {
             cmd::sync::run(&args, cmd::sync::Mode::Plan)
         }

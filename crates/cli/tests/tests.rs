@@ -1,6 +1,7 @@
 //! End-to-end tests: the real `iocmatch` binary on the fixtures.
 
 mod check;
+mod gate;
 mod replay;
 mod sync;
 

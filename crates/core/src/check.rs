@@ -9,6 +9,7 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 
 use crate::load::{LoadError, Loaded};
+use crate::warninglist::Warninglists;
 use crate::{Action, IndicatorSet, IndicatorType, Rejection};
 
 /// The check report (fields in name order, as it has always listed
@@ -35,6 +36,41 @@ pub struct CheckReport {
     pub skipped: BTreeMap<String, u64>,
     /// Files that could not be read at all.
     pub unreadable_files: Vec<String>,
+    /// Indicators on warninglists (only when they were consulted).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub warninglisted: Vec<WarninglistedRecord>,
+}
+
+/// An indicator found on warninglists.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WarninglistedRecord {
+    /// Its action.
+    pub action: String,
+    /// The lists' names.
+    pub lists: Vec<String>,
+    /// Its type.
+    #[serde(rename = "type")]
+    pub indicator_type: String,
+    /// Its value.
+    pub value: String,
+}
+
+/// The indicators of `set` on `lists`, in set order.
+pub fn warninglisted(
+    set: &IndicatorSet,
+    lists: &Warninglists,
+) -> Vec<WarninglistedRecord> {
+    set.iter()
+        .filter_map(|(_, i)| {
+            let hits = lists.check(i);
+            (!hits.is_empty()).then(|| WarninglistedRecord {
+                action: i.action().as_str().to_owned(),
+                lists: hits.iter().map(|h| h.list.to_owned()).collect(),
+                indicator_type: i.indicator_type().as_str().to_owned(),
+                value: i.value().to_owned(),
+            })
+        })
+        .collect()
 }
 
 /// One refused indicator.
@@ -176,6 +212,7 @@ impl CheckReport {
                 .collect(),
             skipped: loaded.skipped.clone(),
             unreadable_files: failed.iter().map(ToString::to_string).collect(),
+            warninglisted: Vec::new(),
         }
     }
 }

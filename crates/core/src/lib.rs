@@ -66,6 +66,7 @@ pub mod load;
 mod normal;
 mod set;
 pub mod value;
+pub mod warninglist;
 
 pub use draft::{Rejection, parse_time};
 pub use error::{ErrorKind, IndicatorError};

@@ -1,7 +1,7 @@
 //! One chunk of whole lines, evaluated on a worker thread. Results carry
 //! line numbers relative to the chunk; the merger makes them absolute.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use iocmatch_core::IndicatorSet;
 
@@ -21,6 +21,8 @@ pub(crate) struct Filters {
     /// Today's names of the tables to keep (compared in any case);
     /// `None` keeps all.
     pub tables: Option<Vec<String>>,
+    /// Collect the distinct `DeviceId`s of the records evaluated.
+    pub count_devices: bool,
 }
 
 /// A record that hit something.
@@ -47,6 +49,8 @@ pub(crate) struct ChunkOut {
     /// at ~2% of replay).
     pub tables: HashMap<Box<str>, u64, foldhash::fast::RandomState>,
     pub malformed: Malformed,
+    /// Distinct `DeviceId`s, when counted.
+    pub devices: HashSet<Box<str>, foldhash::fast::RandomState>,
 }
 
 /// Per-thread state.
@@ -185,6 +189,12 @@ impl Worker {
             time = Some(t);
         }
         out.records += 1;
+        if f.count_devices
+            && let Some(d) = p.device_id.as_str()
+            && !out.devices.contains(d)
+        {
+            out.devices.insert(d.into());
+        }
         match out.tables.get_mut(table) {
             Some(n) => *n += 1,
             None => {

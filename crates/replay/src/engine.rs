@@ -44,6 +44,7 @@ pub struct ReplayOptions {
     chunk_size: usize,
     evidence_limit: usize,
     parser: Parser,
+    count_devices: bool,
 }
 
 /// The smallest chunk: below it, per-chunk costs dominate, and a stream
@@ -65,6 +66,7 @@ impl Default for ReplayOptions {
             chunk_size: 4 << 20,
             evidence_limit: 10,
             parser: Parser::Fast,
+            count_devices: false,
         }
     }
 }
@@ -178,6 +180,14 @@ impl ReplayOptionsBuilder {
     /// The JSON parser.
     pub fn parser(&mut self, parser: Parser) -> &mut Self {
         self.opts.parser = parser;
+        self
+    }
+
+    /// Counts the distinct devices of the records evaluated
+    /// ([`Totals::devices`](crate::Totals::devices)), for shares of the
+    /// fleet; off by default, as it costs a lookup per record.
+    pub fn count_devices(&mut self, yes: bool) -> &mut Self {
+        self.opts.count_devices = yes;
         self
     }
 
@@ -325,6 +335,7 @@ impl<'s> Replayer<'s> {
             from: self.opts.from,
             to: self.opts.to,
             tables: self.opts.tables.clone(),
+            count_devices: self.opts.count_devices,
         };
         let total: u64 = inputs.iter().filter_map(Input::size).sum();
         let mut m =
@@ -574,6 +585,8 @@ struct Merger<'a, S: Sink> {
     total: u64,
     /// The sink asked to stop.
     stopped: bool,
+    /// Distinct devices, when counted.
+    devices: HashSet<Box<str>, foldhash::fast::RandomState>,
 }
 
 impl<'a, S: Sink> Merger<'a, S> {
@@ -596,6 +609,7 @@ impl<'a, S: Sink> Merger<'a, S> {
             done: 0,
             total,
             stopped: false,
+            devices: HashSet::default(),
         }
     }
 
@@ -630,6 +644,11 @@ impl<'a, S: Sink> Merger<'a, S> {
         t.malformed_hosts += out.malformed.hosts;
         for (name, n) in out.tables {
             *self.tables.entry(name.into()).or_default() += n;
+        }
+        if self.devices.is_empty() {
+            self.devices = out.devices;
+        } else {
+            self.devices.extend(out.devices);
         }
         for (line, record, reason) in out.rejected {
             let r = Rejected {
@@ -706,6 +725,7 @@ impl<'a, S: Sink> Merger<'a, S> {
         let (alerts, indicators) = self.book.finish();
         let mut totals = self.totals;
         totals.alerts = alerts.len() as u64;
+        totals.devices = self.devices.len() as u64;
         totals.elapsed = start.elapsed().as_secs_f64();
         Report {
             totals,

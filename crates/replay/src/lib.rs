@@ -46,6 +46,7 @@ mod chunk;
 mod engine;
 pub mod evaluate;
 pub mod fast;
+pub mod gate;
 mod hit;
 pub mod input;
 pub mod output;

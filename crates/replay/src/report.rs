@@ -45,6 +45,10 @@ pub struct Totals {
     pub malformed_hosts: u64,
     /// Wall-clock seconds.
     pub elapsed: f64,
+    /// Distinct `DeviceId`s among the records evaluated; counted only
+    /// when [`count_devices`](crate::ReplayOptionsBuilder::count_devices)
+    /// is set, else 0.
+    pub devices: u64,
 }
 
 impl Totals {

@@ -5,7 +5,10 @@ use std::io::Write;
 use std::process::ExitCode;
 
 use iocmatch_core::ErrorKind;
-use iocmatch_core::check::{CheckReport, counts_by_action, counts_by_type};
+use iocmatch_core::check::{
+    CheckReport, counts_by_action, counts_by_type, warninglisted,
+};
+use iocmatch_core::warninglist::Warninglists;
 
 use crate::flags::CheckArgs;
 use crate::indicators::{self, LoadedSet};
@@ -15,15 +18,44 @@ const SHOWN_REJECTIONS: usize = 50;
 
 pub fn run(args: &CheckArgs) -> anyhow::Result<ExitCode> {
     let ls = indicators::load(&args.files, &args.indicators)?;
-    let mut out = std::io::stdout().lock();
+    let listed = if args.warninglists || !args.lists.dirs.is_empty() {
+        let lists = Warninglists::from_dirs(
+            !args.lists.no_bundled_warninglists,
+            &args.lists.dirs,
+        )?;
+        warninglisted(&ls.set, &lists)
+    } else {
+        Vec::new()
+    };
+    // Buffered: a pretty-printed report is many small writes.
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
     if args.json {
-        let report =
+        let mut report =
             CheckReport::new(&ls.set, &ls.loaded, &ls.failed, ls.elapsed);
+        report.warninglisted = listed;
         serde_json::to_writer_pretty(&mut out, &report)?;
         writeln!(out)?;
     } else {
         write_summary(&mut out, &ls)?;
+        if !listed.is_empty() {
+            writeln!(
+                out,
+                "on warninglists {} (`iocmatch gate` decides what to hold back):",
+                listed.len()
+            )?;
+            for w in listed.iter().take(SHOWN_REJECTIONS) {
+                writeln!(
+                    out,
+                    "  {} {} ({}): {}",
+                    w.indicator_type,
+                    w.value,
+                    w.action,
+                    w.lists.join("; ")
+                )?;
+            }
+        }
     }
+    out.flush()?;
     if let (Some(format), Some(path)) = (args.export, &args.output) {
         let written = super::export::write(&ls.set, format, path)?;
         let mut err = std::io::stderr().lock();

@@ -37,10 +37,19 @@ pub fn write(
     format: ExportFormat,
     path: &Path,
 ) -> anyhow::Result<Written> {
+    let all: Vec<&Indicator> = set.iter().map(|(_, i)| i).collect();
+    write_some(&all, format, path)
+}
+
+/// Writes `all`, less what `format` cannot carry.
+pub fn write_some(
+    all: &[&Indicator],
+    format: ExportFormat,
+    path: &Path,
+) -> anyhow::Result<Written> {
     // Defender formats cannot carry offline-only forms; a plain list can.
     let keep =
         |i: &&Indicator| format == ExportFormat::Txt || !i.is_offline_only();
-    let all: Vec<&Indicator> = set.iter().map(|(_, i)| i).collect();
     let chosen: Vec<&Indicator> = all.iter().copied().filter(keep).collect();
     let offline_only = all.len() - chosen.len();
     let files = match format {

@@ -1,5 +1,6 @@
 pub mod check;
 pub mod export;
+pub mod gate;
 pub mod replay;
 mod summary;
 pub mod sync;

@@ -85,6 +85,13 @@ pub fn run(args: &ReplayArgs) -> anyhow::Result<ExitCode> {
             Box::new(io::stderr().lock())
         };
         summary::write(&mut out, &ls.set, &report, rejected_indicators)?;
+        if args.warninglists || !args.lists.dirs.is_empty() {
+            let lists = iocmatch_core::warninglist::Warninglists::from_dirs(
+                !args.lists.no_bundled_warninglists,
+                &args.lists.dirs,
+            )?;
+            summary::write_warninglisted(&mut out, &ls.set, &report, &lists)?;
+        }
     }
     let clean =
         report.totals.rejected_total() == 0 && rejected_indicators == 0;

@@ -148,6 +148,50 @@ fn write_top(
 
 /// `one` (which ends in a space, to keep columns aligned) for a count of
 /// one, else its plural.
+/// The indicators that hit and are on warninglists: likely false
+/// positives, worth a look before publishing (`iocmatch gate` decides).
+pub fn write_warninglisted(
+    out: &mut dyn Write,
+    set: &IndicatorSet,
+    r: &Report,
+    lists: &iocmatch_core::warninglist::Warninglists,
+) -> io::Result<()> {
+    let listed: Vec<(IndicatorId, u64, Vec<String>)> = r
+        .indicators
+        .hit
+        .iter()
+        .filter_map(|(&id, s)| {
+            let on = lists.check(set.get(id));
+            (!on.is_empty()).then(|| {
+                (id, s.hits, on.iter().map(|h| h.list.to_owned()).collect())
+            })
+        })
+        .collect();
+    if listed.is_empty() {
+        return writeln!(out, "  warninglisted indicators that hit: none");
+    }
+    let hits: u64 = listed.iter().map(|l| l.1).sum();
+    writeln!(
+        out,
+        "  warninglisted indicators that hit: {} ({hits} {})",
+        listed.len(),
+        noun(hits, "hit")
+    )?;
+    for (id, n, on) in listed.iter().take(TOP) {
+        let i = set.get(*id);
+        let count = format!("{n} {}", noun(*n, "hit"));
+        writeln!(
+            out,
+            "    {count:>8}  {} {} ({}): {}",
+            i.indicator_type(),
+            i.value(),
+            i.action(),
+            on.join("; ")
+        )?;
+    }
+    Ok(())
+}
+
 fn noun(n: u64, one: &str) -> String {
     if n == 1 { one.to_owned() } else { format!("{}s", one.trim_end()) }
 }

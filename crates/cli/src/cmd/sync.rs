@@ -139,10 +139,11 @@ fn show_plan(
     plan: &Plan,
     settings: &Settings,
 ) -> anyhow::Result<()> {
-    let mut out = io::stdout().lock();
+    let mut out = io::BufWriter::new(io::stdout().lock());
     if args.json {
         serde_json::to_writer_pretty(&mut out, plan)?;
         writeln!(out)?;
+        out.flush()?;
         return Ok(());
     }
     writeln!(
@@ -222,6 +223,7 @@ fn show_plan(
     for r in &plan.refusals {
         writeln!(out, "  refused: {r}")?;
     }
+    out.flush()?;
     Ok(())
 }
 
