@@ -137,16 +137,17 @@ pub struct SyncArgs {
     pub indicator_files: Vec<PathBuf>,
     #[command(flatten)]
     pub indicators: IndicatorArgs,
-    /// The API's base URL [env: IOCMATCH_API_URL; default: https://api.security.microsoft.com].
+    /// The API's base URL (env: IOCMATCH_API_URL; default:
+    /// `https://api.security.microsoft.com`).
     #[arg(long, value_name = "URL")]
     pub api_url: Option<String>,
-    /// A TOML file with a [defender] table (tenant_id, client_id,
+    /// A TOML file with a `[defender]` table (tenant_id, client_id,
     /// client_secret, api_url, authority_host, application); the
     /// AZURE_* environment variables win over it.
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
-    /// The `application` value that marks indicators as ours [env:
-    /// IOCMATCH_APPLICATION; default: iocmatch]. Only indicators with
+    /// The `application` value that marks indicators as ours (env:
+    /// IOCMATCH_APPLICATION; default: iocmatch). Only indicators with
     /// this value and our client id as creator are updated or deleted.
     #[arg(long, value_name = "TAG")]
     pub application: Option<String>,

@@ -22,7 +22,9 @@ impl LoadedSet {
     /// Exit status per the CLI contract: 0 when everything loaded, 1 when
     /// something was rejected or a file was unreadable.
     pub fn clean(&self) -> bool {
-        self.loaded.rejected.is_empty() && self.failed.is_empty()
+        self.loaded.rejected.is_empty()
+            && self.failed.is_empty()
+            && !self.set.is_empty()
     }
 }
 
@@ -97,6 +99,16 @@ pub fn load(
             msg.push_str(&format!("\n  {f}"));
         }
         bail!(msg);
+    }
+    if loaded.indicators.is_empty() {
+        eprintln!(
+            "iocmatch: warning: no indicators loaded from {} (an empty set matches nothing)",
+            files
+                .iter()
+                .map(|f| f.display().to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
     }
     let indicators = std::mem::take(&mut loaded.indicators);
     let set = IndicatorSet::new(indicators)

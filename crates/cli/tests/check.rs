@@ -217,3 +217,36 @@ fn crlf_files_name_the_lines_an_editor_shows() {
     // Header on line 1, row i on line i + 2.
     assert_eq!(v["rejected"][0]["line"], 12_345 + 2, "{v}");
 }
+
+#[test]
+fn indicators_from_standard_input_and_an_empty_set_is_not_a_success() {
+    use std::io::Write as _;
+    use std::process::{Command, Stdio};
+    let run = |input: &str, args: &[&str]| {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_iocmatch"))
+            .args(args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        child.stdin.take().unwrap().write_all(input.as_bytes()).unwrap();
+        child.wait_with_output().unwrap()
+    };
+    let o = run("evil[.]com\n1.2.3.4 # scanner\n", &["check", "--json", "-"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["loaded"], 2);
+    assert_eq!(v["files"][0]["file"], "-");
+    assert_eq!(v["files"][0]["format"], "txt");
+    let o = run("# nothing here\n", &["check", "-"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("no indicators loaded"), "{}", stderr(&o));
+    let o = run("evil.com\n", &["check", "/dev/stdin"]);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "a pipe read once, whole: {}",
+        stderr(&o)
+    );
+}

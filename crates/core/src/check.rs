@@ -26,6 +26,9 @@ pub struct CheckReport {
     pub duplicates_merged: u64,
     /// Time to load and compile, in milliseconds.
     pub elapsed_ms: f64,
+    /// Each file: the format it was read as, and its counts.
+    #[serde(default)]
+    pub files: Vec<crate::load::FileSummary>,
     /// Indicators in the compiled set.
     pub loaded: u64,
     /// Indicators in offline-only forms that Defender would refuse.
@@ -200,6 +203,7 @@ impl CheckReport {
             conflicts,
             duplicates_merged: set.merged().len() as u64,
             elapsed_ms: elapsed.as_secs_f64() * 1e3,
+            files: loaded.files.clone(),
             loaded: set.len() as u64,
             offline_only: set
                 .iter()

@@ -251,13 +251,7 @@ impl IndicatorDraft<'_> {
         let ty = match &self.indicator_type {
             TypeSpec::Named(n) => n.parse::<IndicatorType>()?,
             TypeSpec::Known(t) => *t,
-            TypeSpec::Infer => normal::infer_type(&value::refang(&self.value))
-                .ok_or_else(|| {
-                    IndicatorError::new(
-                        ErrorKind::UnknownValueType,
-                        "cannot tell the type of this value (hash, IP, domain or URL)",
-                    )
-                })?,
+            TypeSpec::Infer => normal::infer(&value::refang(&self.value))?,
         };
         let value = normal::normalize(ty, &self.value)?;
         let raw_action = self.action.as_deref().map(value::trim).unwrap_or("");

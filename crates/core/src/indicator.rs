@@ -278,7 +278,7 @@ impl Indicator {
     /// # Errors
     ///
     /// An [`IndicatorError`] naming what is wrong: an invalid value
-    /// (its [`ErrorKind`] tells a private address from a malformed one)
+    /// (its [`ErrorKind`](crate::ErrorKind) tells a private address from a malformed one)
     /// or a refused action/type pair.
     pub fn new(
         indicator_type: IndicatorType,

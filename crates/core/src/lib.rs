@@ -74,7 +74,7 @@ pub use indicator::{
     Details, Indicator, IndicatorId, Location, Meta, OfflineOnly, Source,
 };
 pub use kind::{Action, IndicatorType, Severity};
-pub use normal::{infer_type, normalize};
+pub use normal::{infer, infer_type, normalize};
 pub use set::{
     BuildError, Conflict, FamilySizes, HashKind, IndicatorSet,
     IndicatorSetBuilder, Merged,

@@ -82,6 +82,9 @@ fn ip_value(v: &str) -> Result<String, IndicatorError> {
             },
         );
     }
+    if let Some(why) = misfit(v) {
+        return Err(why);
+    }
     let addr = ip::parse_addr(v)
         .ok_or_else(|| err(ErrorKind::InvalidIp, "not an IP address"))?;
     if let Some(why) = ip::non_public_reason(addr) {
@@ -97,6 +100,9 @@ fn ip_value(v: &str) -> Result<String, IndicatorError> {
 }
 
 fn domain(v: &str) -> Result<String, IndicatorError> {
+    if let Some(why) = misfit(v) {
+        return Err(why);
+    }
     if ip::may_be_addr(v) && ip::parse_addr(v).is_some() {
         return Err(err(
             ErrorKind::WrongType,
@@ -138,6 +144,91 @@ fn url_value(v: &str) -> Result<String, IndicatorError> {
 /// IP addresses and CIDR networks, URLs (a scheme or a path), domains.
 /// The value must already be refanged.
 pub fn infer_type(v: &str) -> Option<IndicatorType> {
+    infer(v).ok()
+}
+
+/// [`infer_type`], with a reason when the value is none of the types,
+/// naming what it looks like and what to write instead.
+///
+/// # Errors
+///
+/// An [`IndicatorError`] of kind [`ErrorKind::UnknownValueType`] or
+/// [`ErrorKind::WrongType`].
+pub fn infer(v: &str) -> Result<IndicatorType, IndicatorError> {
+    if let Some(why) = misfit(v) {
+        return Err(why);
+    }
+    if is_colon_thumbprint(v) {
+        return Ok(IndicatorType::CertificateThumbprint);
+    }
+    // `8.8.8.0/33` is a broken network, not a URL path.
+    if let Some((addr, len)) = v.split_once('/')
+        && !len.is_empty()
+        && len.bytes().all(|b| b.is_ascii_digit())
+        && ip::parse_addr(addr).is_some()
+    {
+        return Ok(IndicatorType::IpAddress);
+    }
+    guess(v).ok_or_else(|| {
+        err(
+            ErrorKind::UnknownValueType,
+            "cannot tell the type of this value (hash, IP, domain or URL)",
+        )
+    })
+}
+
+/// Shapes that look like an indicator but are not one Defender takes:
+/// an address with a port, an email address, a wildcard domain.
+fn misfit(v: &str) -> Option<IndicatorError> {
+    if v.contains("://") {
+        return None;
+    }
+    if let Some((addr, port)) = v.rsplit_once(':')
+        && !port.is_empty()
+        && port.bytes().all(|b| b.is_ascii_digit())
+        && ip::parse_addr(addr.trim_start_matches('[').trim_end_matches(']'))
+            .is_some()
+        && (addr.contains('.') || addr.starts_with('['))
+    {
+        let a = addr.trim_start_matches('[').trim_end_matches(']');
+        return Some(err(
+            ErrorKind::WrongType,
+            format!(
+                "an address with a port: write the address alone ({a}, an IpAddress), or a URL such as http://{addr}:{port}/"
+            ),
+        ));
+    }
+    if let Some((user, domain)) = v.split_once('@')
+        && !user.is_empty()
+        && domain.contains('.')
+        && !domain.contains(['/', '@'])
+    {
+        return Some(err(
+            ErrorKind::WrongType,
+            format!(
+                "an email address: Defender has no email indicators; write the domain ({domain}, a DomainName), which also matches its subdomains"
+            ),
+        ));
+    }
+    if let Some(rest) = v.strip_prefix("*.") {
+        return Some(err(
+            ErrorKind::WrongType,
+            format!(
+                "a wildcard: write {rest} (a DomainName), which matches it and all its subdomains"
+            ),
+        ));
+    }
+    None
+}
+
+/// `AB:CD:…` (20 colon-separated hex pairs): a SHA-1 thumbprint copied
+/// from a certificate viewer.
+fn is_colon_thumbprint(v: &str) -> bool {
+    let parts: Vec<&str> = v.split(':').collect();
+    parts.len() == 20 && parts.iter().all(|p| p.len() == 2 && hex::is_hex(p))
+}
+
+fn guess(v: &str) -> Option<IndicatorType> {
     if hex::is_hex(v) {
         return match v.len() {
             32 => Some(IndicatorType::FileMd5),
@@ -210,6 +301,60 @@ mod tests {
         err(Url, "http://", K::InvalidUrl, "no host");
         err(FileMd5, "  ", K::EmptyValue, "empty");
         err(CertificateThumbprint, "abc", K::InvalidThumbprint, "40 hex");
+    }
+
+    #[test]
+    fn wrong_shapes_say_what_to_write() {
+        let e = |v: &str| infer(v).unwrap_err();
+        let m = e("8.8.8.8:443");
+        assert_eq!(m.kind(), ErrorKind::WrongType);
+        assert!(
+            m.message().contains("address with a port")
+                && m.message().contains("8.8.8.8, an IpAddress"),
+            "{m}"
+        );
+        assert!(
+            e("[2001:db8::1]:8443").message().contains("2001:db8::1"),
+            "v6 with a port"
+        );
+        assert!(
+            e("user@evil.com")
+                .message()
+                .contains("write the domain (evil.com")
+        );
+        assert!(e("*.evil.com").message().contains("write evil.com"));
+        assert_eq!(
+            infer("8.8.8.0/33"),
+            Ok(IpAddress),
+            "a broken network, not a URL"
+        );
+        assert_eq!(
+            normalize(IpAddress, "8.8.8.0/33").unwrap_err().kind(),
+            ErrorKind::InvalidCidr
+        );
+        let thumb =
+            "AB:CD:EF:01:23:45:67:89:AB:CD:EF:01:23:45:67:89:AB:CD:EF:01";
+        assert_eq!(infer(thumb), Ok(CertificateThumbprint));
+        assert_eq!(
+            normalize(DomainName, "user@evil.com").unwrap_err().kind(),
+            ErrorKind::WrongType
+        );
+        assert!(
+            normalize(IpAddress, "1.2.3.4:80")
+                .unwrap_err()
+                .message()
+                .contains("port")
+        );
+        assert_eq!(
+            infer("http://user@evil.com/x"),
+            Ok(Url),
+            "a URL may carry a user"
+        );
+        assert_eq!(
+            infer("2001:db8::1"),
+            Ok(IpAddress),
+            "not an address with a port"
+        );
     }
 
     #[test]

@@ -7,7 +7,7 @@
 //! (the entry and its subdomains), `cidr` and `regex` lists, each with
 //! its `matching_attributes` (the MISP attribute types it applies to).
 //! The lists of `../warninglists/` are bundled (CC0, from
-//! MISP/misp-warninglists; see its SOURCES.md); [`Warninglists::from_dir`]
+//! MISP/misp-warninglists; see its SOURCES.md); [`Warninglists::add_dir`]
 //! reads a checkout of misp-warninglists, or any folder of list files.
 //!
 //! ```

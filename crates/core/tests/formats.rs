@@ -462,3 +462,56 @@ fn legacy_ti_definitions_and_iocs_migrate() {
     }
     assert!(l.indicators[0].meta().expiration.is_some());
 }
+
+#[test]
+fn lists_as_people_write_them_load_with_reasons_for_the_rest() {
+    let opts = LoadOptions {
+        default_cert_action: Some("Allowed".into()),
+        ..LoadOptions::default()
+    };
+    let l = load_with("list-utf16.txt", &opts);
+    assert_eq!(
+        l.files[0].format,
+        Format::Text,
+        "UTF-16 with a BOM is sniffed as text"
+    );
+    assert_rejected(
+        &l,
+        &[
+            (5, "address with a port"),
+            (6, "email address"),
+            (7, "wildcard"),
+            (9, "invalid CIDR network"),
+        ],
+    );
+    let v = values(&l);
+    assert_eq!(
+        v,
+        [
+            (IndicatorType::DomainName, "evil.example.com"),
+            (IndicatorType::IpAddress, "1.2.3.4"),
+            (IndicatorType::Url, "https://bad.example/x"),
+            (
+                IndicatorType::CertificateThumbprint,
+                "abcdef0123456789abcdef0123456789abcdef01"
+            ),
+            (IndicatorType::DomainName, "evil.example.com"),
+            (IndicatorType::DomainName, "evil.example.com"),
+        ],
+        "comments cut, quotes removed, defangs undone, the trailing no-break space trimmed"
+    );
+}
+
+#[test]
+fn stix_2_0_bundles_load_like_2_1() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("stix20.json");
+    std::fs::write(&p, r#"{"type":"bundle","id":"bundle--1","spec_version":"2.0","objects":[
+        {"type":"indicator","id":"indicator--a","labels":["malicious-activity"],"name":"dropper",
+         "pattern":"[file:hashes.'SHA-256' = 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855' OR file:hashes.MD5 = 'D41D8CD98F00B204E9800998ECF8427E']",
+         "valid_from":"2026-01-01T00:00:00Z"}]}"#).unwrap();
+    let l = load_path(&p, &LoadOptions::default()).unwrap();
+    assert_eq!(l.files[0].format, Format::Stix);
+    assert_eq!(values(&l).len(), 2, "{:?}", l.rejected);
+    assert_eq!(l.indicators[0].title(), Some("dropper"));
+}

@@ -112,8 +112,20 @@ fn write_summary(out: &mut impl Write, ls: &LoadedSet) -> std::io::Result<()> {
             "  {offline} use offline-only forms (CIDR, scheme-less URL, SHA-256 thumbprint)"
         )?;
     }
+    for f in &ls.loaded.files {
+        writeln!(
+            out,
+            "  {}: read as {}, {} loaded, {} rejected",
+            f.file, f.format, f.indicators, f.rejected
+        )?;
+    }
     for (reason, n) in &ls.loaded.skipped {
-        writeln!(out, "  skipped {n}: {reason}")?;
+        let hint = if reason.contains("to_ids") {
+            " (--misp-all loads them)"
+        } else {
+            ""
+        };
+        writeln!(out, "  skipped {n}: {reason}{hint}")?;
     }
     write_problems(out, ls)
 }

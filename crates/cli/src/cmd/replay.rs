@@ -93,8 +93,9 @@ pub fn run(args: &ReplayArgs) -> anyhow::Result<ExitCode> {
             summary::write_warninglisted(&mut out, &ls.set, &report, &lists)?;
         }
     }
-    let clean =
-        report.totals.rejected_total() == 0 && rejected_indicators == 0;
+    let clean = report.totals.rejected_total() == 0
+        && rejected_indicators == 0
+        && !ls.set.is_empty();
     Ok(if clean { ExitCode::SUCCESS } else { ExitCode::from(1) })
 }
 

@@ -23,7 +23,28 @@ pub(super) fn detect(path: &Path) -> Result<Format, LoadError> {
     std::fs::File::open(path)
         .and_then(|f| f.take(SNIFF_BYTES).read_to_end(&mut head))
         .map_err(|e| LoadError::io(path, e))?;
-    Ok(sniff(&head))
+    Ok(sniff(&utf16_head(head)))
+}
+
+/// The first bytes as UTF-8: a UTF-16 head (BOM first) decoded, a pair
+/// cut at the end of the head replaced.
+fn utf16_head(head: Vec<u8>) -> Vec<u8> {
+    let le = match head.as_slice() {
+        [0xFF, 0xFE, ..] => true,
+        [0xFE, 0xFF, ..] => false,
+        _ => return head,
+    };
+    let units = head[2..].chunks_exact(2).map(|c| {
+        if le {
+            u16::from_le_bytes([c[0], c[1]])
+        } else {
+            u16::from_be_bytes([c[0], c[1]])
+        }
+    });
+    char::decode_utf16(units)
+        .map(|c| c.unwrap_or(char::REPLACEMENT_CHARACTER))
+        .collect::<String>()
+        .into_bytes()
 }
 
 /// Decides from the first bytes. Content is more reliable than the

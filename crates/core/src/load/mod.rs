@@ -3,7 +3,7 @@
 //!
 //! The format is chosen by [`Format::detect`] (from the content)
 //! unless the caller names one. Each loader fills
-//! [`IndicatorDraft`]s and lets them validate
+//! indicator drafts and lets them validate
 //! themselves, so the rules live in one place.
 
 mod defender_csv;
@@ -107,6 +107,25 @@ impl std::str::FromStr for Format {
     }
 }
 
+/// As its command-line name.
+impl serde::Serialize for Format {
+    fn serialize<S: serde::Serializer>(
+        &self,
+        s: S,
+    ) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.name())
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Format {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        d: D,
+    ) -> Result<Self, D::Error> {
+        let name = String::deserialize(d)?;
+        name.parse().map_err(serde::de::Error::custom)
+    }
+}
+
 impl fmt::Display for Format {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.name())
@@ -158,6 +177,23 @@ pub struct Loaded {
     /// Entries left out on purpose (MISP attributes not marked `to_ids`,
     /// types with no Defender counterpart), counted by reason.
     pub skipped: BTreeMap<String, u64>,
+    /// What each file was read as (by [`load_path`]).
+    pub files: Vec<FileSummary>,
+}
+
+/// One file as loaded: its format and counts.
+#[derive(
+    Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize,
+)]
+pub struct FileSummary {
+    /// The file as named.
+    pub file: String,
+    /// The format it was read as.
+    pub format: Format,
+    /// Indicators loaded from it.
+    pub indicators: u64,
+    /// Entries rejected.
+    pub rejected: u64,
 }
 
 impl Loaded {
@@ -174,6 +210,7 @@ impl Loaded {
             self.indicators.extend(other.indicators);
         }
         self.rejected.extend(other.rejected);
+        self.files.extend(other.files);
         for (k, v) in other.skipped {
             *self.skipped.entry(k).or_default() += v;
         }
@@ -243,33 +280,112 @@ pub fn load_path(
     path: &Path,
     opts: &LoadOptions,
 ) -> Result<Loaded, LoadError> {
+    let (format, mut loaded) = load_path_as(path, opts)?;
+    loaded.files = vec![FileSummary {
+        file: path.display().to_string(),
+        format,
+        indicators: loaded.indicators.len() as u64,
+        rejected: loaded.rejected.len() as u64,
+    }];
+    Ok(loaded)
+}
+
+/// [`load_path`], and the format it read.
+fn load_path_as(
+    path: &Path,
+    opts: &LoadOptions,
+) -> Result<(Format, Loaded), LoadError> {
+    // Standard input, pipes (`<(…)`, `/dev/stdin`) and other files that
+    // are not regular can be read only once: whole, then sniffed.
+    if path.as_os_str() == "-" {
+        let mut bytes = Vec::new();
+        std::io::Read::read_to_end(&mut std::io::stdin().lock(), &mut bytes)
+            .map_err(|e| LoadError::io(path, e))?;
+        return load_read(path, bytes, opts);
+    }
+    let meta = std::fs::metadata(path).map_err(|e| LoadError::io(path, e))?;
+    if !meta.is_file() && !meta.is_dir() {
+        let bytes = std::fs::read(path).map_err(|e| LoadError::io(path, e))?;
+        return load_read(path, bytes, opts);
+    }
     let format = match opts.format {
         Some(f) => f,
         None => Format::detect(path)?,
     };
     if format == Format::MispFeed {
-        return misp::load_feed(path, opts);
+        return misp::load_feed(path, opts).map(|l| (format, l));
     }
     let name: Arc<str> = Arc::from(path.display().to_string());
-    if format == Format::DefenderCsv {
+    if format == Format::DefenderCsv && !starts_utf16(path) {
         // Streamed: large CSVs are never held whole.
         let file =
             std::fs::File::open(path).map_err(|e| LoadError::io(path, e))?;
         let mut ctx = Context::new(&name, opts);
         defender_csv::load_stream(&mut ctx, file)
             .map_err(|m| LoadError::syntax(path, m))?;
-        return Ok(ctx.out);
+        return Ok((format, ctx.out));
     }
     let bytes = std::fs::read(path).map_err(|e| LoadError::io(path, e))?;
+    let bytes =
+        decode_utf16(&bytes).map_err(|m| LoadError::syntax(path, m))?;
     if format == Format::Set {
         // Its `files` are read relative to it.
         let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&bytes);
         let mut ctx = Context::new(&name, opts);
         set_file::load(&mut ctx, bytes, path.parent())
             .map_err(|m| LoadError::syntax(path, m))?;
-        return Ok(ctx.out);
+        return Ok((format, ctx.out));
     }
-    load_bytes(&name, &bytes, format, opts)
+    load_bytes(&name, &bytes, format, opts).map(|l| (format, l))
+}
+
+/// True when the file starts with a UTF-16 byte order mark.
+fn starts_utf16(path: &Path) -> bool {
+    let mut head = [0u8; 2];
+    std::fs::File::open(path)
+        .and_then(|mut f| std::io::Read::read_exact(&mut f, &mut head))
+        .is_ok_and(|()| matches!(head, [0xFF, 0xFE] | [0xFE, 0xFF]))
+}
+
+/// UTF-16 with a byte order mark (what PowerShell's `Out-File` and
+/// Excel's "Unicode text" write) as UTF-8; anything else as it is.
+pub(super) fn decode_utf16(bytes: &[u8]) -> Result<Cow<'_, [u8]>, String> {
+    let le = match bytes {
+        [0xFF, 0xFE, ..] => true,
+        [0xFE, 0xFF, ..] => false,
+        _ => return Ok(Cow::Borrowed(bytes)),
+    };
+    let units: Vec<u16> = bytes[2..]
+        .chunks(2)
+        .map(|c| match (c, le) {
+            ([a, b], true) => u16::from_le_bytes([*a, *b]),
+            ([a, b], false) => u16::from_be_bytes([*a, *b]),
+            _ => 0xFFFD,
+        })
+        .collect();
+    String::from_utf16(&units)
+        .map(|s| Cow::Owned(s.into_bytes()))
+        .map_err(|_| "invalid UTF-16 text".into())
+}
+
+/// Loads a file read whole (standard input, a pipe), its format sniffed
+/// from the bytes.
+fn load_read(
+    path: &Path,
+    bytes: Vec<u8>,
+    opts: &LoadOptions,
+) -> Result<(Format, Loaded), LoadError> {
+    let name: Arc<str> = Arc::from(path.display().to_string());
+    let decoded =
+        decode_utf16(&bytes).map_err(|m| LoadError::syntax(path, m))?;
+    let format = opts.format.unwrap_or_else(|| detect::sniff(&decoded));
+    if format == Format::MispFeed {
+        return Err(LoadError::syntax(
+            path,
+            "a MISP feed is a folder, not a stream",
+        ));
+    }
+    load_bytes(&name, &decoded, format, opts).map(|l| (format, l))
 }
 
 /// Loads indicators from bytes already in memory, named `name` in
@@ -285,6 +401,9 @@ pub fn load_bytes(
     format: Format,
     opts: &LoadOptions,
 ) -> Result<Loaded, LoadError> {
+    let decoded = decode_utf16(bytes)
+        .map_err(|m| LoadError::syntax(Path::new(&**name), m))?;
+    let bytes = decoded.as_ref();
     let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
     let mut ctx = Context::new(name, opts);
     let read = match format {

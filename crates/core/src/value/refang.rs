@@ -4,13 +4,18 @@ use std::borrow::Cow;
 
 /// The bracketed forms and what they stand for. Matched
 /// ASCII-case-insensitively.
-const BRACKETS: [(&str, &str); 6] = [
+const BRACKETS: [(&str, &str); 11] = [
     ("[.]", "."),
     ("(.)", "."),
     ("{.}", "."),
     ("[dot]", "."),
+    ("(dot)", "."),
+    ("{dot}", "."),
+    ("[://]", "://"),
     ("[:]", ":"),
+    ("[/]", "/"),
     ("[@]", "@"),
+    ("[at]", "@"),
 ];
 
 /// Refangs `s`: `hxxp://` and `hxxps://` (any case) become `http://` and
@@ -22,20 +27,32 @@ const BRACKETS: [(&str, &str); 6] = [
 /// which is the common case.
 pub fn refang(s: &str) -> Cow<'_, str> {
     let s = super::trim(s);
-    let scheme = defanged_scheme(s);
     // Values are short: a branch-free pass over every byte is cheaper
     // than a search call (memchr3), and the compiler vectorises it.
     let brackets =
         s.bytes().fold(false, |any, b| any | matches!(b, b'[' | b'(' | b'{'));
-    if scheme.is_none() && !brackets {
-        return Cow::Borrowed(s);
+    if !brackets {
+        return match defanged_scheme(s) {
+            None => Cow::Borrowed(s),
+            Some((fanged, len)) => {
+                Cow::Owned(format!("{fanged}{}", &s[len..]))
+            }
+        };
     }
+    // Brackets first: `hxxps[://]` is a defanged scheme only once its
+    // separator is restored.
+    let unbracketed = unbracket(s);
+    match defanged_scheme(&unbracketed) {
+        None => Cow::Owned(unbracketed),
+        Some((fanged, len)) => {
+            Cow::Owned(format!("{fanged}{}", &unbracketed[len..]))
+        }
+    }
+}
+
+fn unbracket(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     let mut rest = s;
-    if let Some((fanged, len)) = scheme {
-        out.push_str(fanged);
-        rest = &s[len..];
-    }
     'outer: while !rest.is_empty() {
         for (from, to) in BRACKETS {
             if starts_with_ignore_case(rest, from) {
@@ -48,7 +65,7 @@ pub fn refang(s: &str) -> Cow<'_, str> {
         out.push(ch);
         rest = &rest[ch.len_utf8()..];
     }
-    Cow::Owned(out)
+    out
 }
 
 /// Recognises `hxxp://` / `hxxps://` in any case and returns the real
@@ -85,5 +102,9 @@ mod tests {
         t("  evil.com \t", "evil.com");
         t("évil[.]com", "évil.com");
         t("a[b].com", "a[b].com");
+        t("hxxps[://]evil[.]com", "https://evil.com");
+        t("hxxp[:]//evil(dot)com[/]x", "http://evil.com/x");
+        t("admin[at]evil{dot}com", "admin@evil.com");
+        t("hxxps://plain.com", "https://plain.com");
     }
 }
