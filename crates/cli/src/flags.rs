@@ -170,8 +170,9 @@ pub struct SyncArgs {
 #[derive(Args, Debug, Clone)]
 pub struct IndicatorArgs {
     /// Read every indicator file in this format instead of detecting it:
-    /// defender-csv, defender-json, txt, misp, misp-feed, misp-csv, stix,
-    /// set (iocmatch set files), legacy-ti (the old custom TI API's JSON).
+    /// defender-csv, defender-json, txt, csv (feeds with a header), misp,
+    /// misp-feed, misp-csv, stix, set (iocmatch set files), legacy-ti (the
+    /// old custom TI API's JSON).
     #[arg(long, value_name = "FORMAT")]
     pub ioc_format: Option<String>,
     /// Action for formats that carry none (plain lists, MISP, STIX).
@@ -193,6 +194,14 @@ pub struct IndicatorArgs {
     /// Load MISP attributes not marked to_ids as well.
     #[arg(long)]
     pub misp_all: bool,
+    /// The value column of CSV feeds, by header name (found by name
+    /// otherwise: indicator, ioc, value, url, domain, ip, sha256, …).
+    #[arg(long, value_name = "NAME")]
+    pub column: Option<String>,
+    /// The type column of CSV feeds, by header name (found by name
+    /// otherwise: type, ioc_type, indicator_type, …).
+    #[arg(long, value_name = "NAME")]
+    pub type_column: Option<String>,
     /// Refuse the whole set if any indicator is invalid.
     #[arg(long)]
     pub strict: bool,

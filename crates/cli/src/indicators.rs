@@ -62,6 +62,8 @@ pub fn options(args: &IndicatorArgs) -> anyhow::Result<LoadOptions> {
         default_title: args.title.clone(),
         text_type,
         misp_all_attributes: args.misp_all,
+        value_column: args.column.clone(),
+        type_column: args.type_column.clone(),
     })
 }
 

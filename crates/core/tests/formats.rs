@@ -515,3 +515,88 @@ fn stix_2_0_bundles_load_like_2_1() {
     assert_eq!(values(&l).len(), 2, "{:?}", l.rejected);
     assert_eq!(l.indicators[0].title(), Some("dropper"));
 }
+
+#[test]
+fn csv_feeds_with_a_header_find_their_value_and_type_columns() {
+    let l = load("feeds/vendor.csv");
+    assert_eq!(l.files[0].format, Format::CsvFeed);
+    assert_rejected(
+        &l,
+        &[
+            (3, "documentation address"),
+            (7, "no email indicators"),
+            (8, "64 hex digits"),
+        ],
+    );
+    assert_eq!(
+        values(&l),
+        [
+            (IndicatorType::DomainName, "evil-feed.example"),
+            (IndicatorType::IpAddress, "45.33.32.156"),
+            (IndicatorType::Url, "https://dl.evil-feed.example/a.exe"),
+            (IndicatorType::FileMd5, "0f343b0931126a20f133d67c2b018a3b"),
+        ]
+    );
+    assert_eq!(
+        l.indicators[0].title(),
+        Some("Qakbot C2"),
+        "the threat column titles"
+    );
+
+    let l = load("feeds/threatfox.csv");
+    assert!(l.rejected.is_empty(), "{:?}", l.rejected);
+    assert_eq!(
+        values(&l)[2],
+        (
+            IndicatorType::FileSha256,
+            "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+        )
+    );
+    assert_eq!(
+        values(&l)[0],
+        (IndicatorType::Url, "http://bad.example/gate"),
+        "semicolons, quotes, defangs"
+    );
+
+    let l = load("feeds/urlhaus.csv");
+    assert_eq!(
+        l.indicators
+            .iter()
+            .map(|i| (i.source().line_number(), i.value()))
+            .collect::<Vec<_>>(),
+        [
+            (6, "http://198.51.100.7/bins/x.arm"),
+            (8, "https://cdn.bad-urls.example/p/")
+        ],
+        "the header under the comments, lines counted past a comment"
+    );
+
+    let l = load("feeds/firewall.csv");
+    assert_rejected(&l, &[(3, "address with a port")]);
+}
+
+#[test]
+fn the_value_and_type_columns_can_be_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("odd.csv");
+    std::fs::write(&p, "when,what,kind\n2026,evil.example,DomainName\n2026,1.2.3.4,IpAddress\n").unwrap();
+    let opts = LoadOptions {
+        value_column: Some("what".into()),
+        type_column: Some("kind".into()),
+        ..LoadOptions::default()
+    };
+    let l = load_path(&p, &opts).unwrap();
+    assert_eq!(
+        values(&l),
+        [
+            (IndicatorType::DomainName, "evil.example"),
+            (IndicatorType::IpAddress, "1.2.3.4")
+        ]
+    );
+    let bad = LoadOptions {
+        value_column: Some("nope".into()),
+        ..LoadOptions::default()
+    };
+    let e = load_path(&p, &bad).unwrap_err().to_string();
+    assert!(e.contains("no column 'nope'") && e.contains("what"), "{e}");
+}

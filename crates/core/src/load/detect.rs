@@ -72,6 +72,22 @@ pub(super) fn sniff(head: &[u8]) -> Format {
     if cells.contains(&"type") && cells.contains(&"value") {
         return Format::MispCsv;
     }
+    // A header naming a value column, maybe under `#` comments.
+    let header = trimmed
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .take_while(|l| l.starts_with('#'))
+        .chain(
+            trimmed
+                .lines()
+                .map(str::trim)
+                .find(|l| !l.is_empty() && !l.starts_with('#')),
+        )
+        .any(super::csv_feed::looks_like);
+    if header {
+        return Format::CsvFeed;
+    }
     Format::Text
 }
 
@@ -117,6 +133,15 @@ mod tests {
         );
         assert_eq!(sniff(b"# list\nevil.com\n"), Format::Text);
         assert_eq!(sniff(b"evil.com\n"), Format::Text);
+        assert_eq!(
+            sniff(b"ioc_value,ioc_type\nevil.com,domain\n"),
+            Format::CsvFeed
+        );
+        assert_eq!(
+            sniff(b"# abuse.ch\n# id,url,threat\n1,http://e.com,x\n"),
+            Format::CsvFeed
+        );
+        assert_eq!(sniff(b"# IOCs\nevil.com # c2\n"), Format::Text);
         assert_eq!(sniff(b"# set\n[[alert]]\ntitle = \"x\"\n"), Format::Set);
         assert_eq!(
             sniff(b"{\"value\":[{\"Type\":\"Sha1\",\"DetectionFunction\":\"Equals\"}]}"),

@@ -6,6 +6,7 @@
 //! indicator drafts and lets them validate
 //! themselves, so the rules live in one place.
 
+mod csv_feed;
 mod defender_csv;
 mod defender_json;
 mod detect;
@@ -49,6 +50,9 @@ pub enum Format {
     /// The deprecated custom TI API's AlertDefinitions and
     /// IndicatorsOfCompromise JSON.
     LegacyTi,
+    /// A CSV feed with a header naming a value column (and maybe a
+    /// type column).
+    CsvFeed,
 }
 
 impl Format {
@@ -64,11 +68,12 @@ impl Format {
             Format::Stix => "stix",
             Format::Set => "set",
             Format::LegacyTi => "legacy-ti",
+            Format::CsvFeed => "csv",
         }
     }
 
     /// Every format, for help texts.
-    pub const ALL: [Format; 9] = [
+    pub const ALL: [Format; 10] = [
         Format::DefenderCsv,
         Format::DefenderJson,
         Format::Text,
@@ -78,6 +83,7 @@ impl Format {
         Format::Stix,
         Format::Set,
         Format::LegacyTi,
+        Format::CsvFeed,
     ];
 
     /// Chooses the format of `path`: a folder is a MISP feed; otherwise
@@ -151,6 +157,11 @@ pub struct LoadOptions {
     pub text_type: Option<IndicatorType>,
     /// Load MISP attributes whose `to_ids` is false too.
     pub misp_all_attributes: bool,
+    /// The value column of a CSV feed, by header name (found by name
+    /// when not given).
+    pub value_column: Option<String>,
+    /// The type column of a CSV feed, by header name.
+    pub type_column: Option<String>,
 }
 
 impl Default for LoadOptions {
@@ -163,6 +174,8 @@ impl Default for LoadOptions {
             default_title: None,
             text_type: None,
             misp_all_attributes: false,
+            value_column: None,
+            type_column: None,
         }
     }
 }
@@ -310,7 +323,12 @@ fn load_path_as(
     }
     let format = match opts.format {
         Some(f) => f,
-        None => Format::detect(path)?,
+        // A column named on the command line makes a CSV feed of what
+        // would be read as a list.
+        None => match Format::detect(path)? {
+            Format::Text if opts.value_column.is_some() => Format::CsvFeed,
+            f => f,
+        },
     };
     if format == Format::MispFeed {
         return misp::load_feed(path, opts).map(|l| (format, l));
@@ -415,6 +433,7 @@ pub fn load_bytes(
         Format::Stix => stix::load(&mut ctx, bytes),
         Format::Set => set_file::load(&mut ctx, bytes, None),
         Format::LegacyTi => legacy_ti::load(&mut ctx, bytes),
+        Format::CsvFeed => csv_feed::load(&mut ctx, bytes),
         Format::MispFeed => Err("a MISP feed is a folder".into()),
     };
     read.map_err(|m| LoadError::syntax(Path::new(&**name), m))?;
