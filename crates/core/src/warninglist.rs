@@ -85,6 +85,21 @@ const BUNDLED: &[(&str, &[u8])] = &[
     ("whats-my-ip", include_bytes!("../warninglists/whats-my-ip.json")),
 ];
 
+/// The entries of the bundled list `name` (its file name), as written.
+pub(crate) fn bundled_list(name: &str) -> Vec<String> {
+    let Some((_, bytes)) = BUNDLED.iter().find(|(n, _)| *n == name) else {
+        return Vec::new();
+    };
+    serde_json::from_slice::<ListFile>(bytes)
+        .map(|f| {
+            f.list
+                .into_iter()
+                .filter_map(|v| v.as_str().map(str::to_owned))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
 /// How a list's entries match.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ListKind {

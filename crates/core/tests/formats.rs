@@ -600,3 +600,45 @@ fn the_value_and_type_columns_can_be_named() {
     let e = load_path(&p, &bad).unwrap_err().to_string();
     assert!(e.contains("no column 'nope'") && e.contains("what"), "{e}");
 }
+
+#[test]
+fn indicators_are_extracted_from_reports_and_file_names_are_not_domains() {
+    let opts = LoadOptions {
+        format: Some(Format::Extract),
+        ..LoadOptions::default()
+    };
+    let l = load_with("report.md", &opts);
+    let v = values(&l);
+    assert_eq!(
+        v,
+        [
+            (
+                IndicatorType::FileSha256,
+                "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+            ),
+            (IndicatorType::Url, "https://update-check.example.com/api/v2"),
+            (IndicatorType::IpAddress, "45.33.32.156"),
+            (IndicatorType::Url, "http://198.51.100.7/x.bin"),
+            (IndicatorType::FileMd5, "0f343b0931126a20f133d67c2b018a3b"),
+            (IndicatorType::DomainName, "phish-reply.net"),
+            (IndicatorType::Url, "https://blog.example.org/op-example"),
+            (IndicatorType::DomainName, "evil-infra.net"),
+        ],
+        "chrome99[.]exe, config.json, 10.0.19041.1 and the e-mail address are not indicators"
+    );
+    assert_eq!(l.indicators[1].source().line_number(), 5);
+    assert_eq!(l.skipped.values().sum::<u64>(), 1, "the e-mail address");
+    assert_rejected(&l, &[(16, "documentation address")]);
+
+    let dir = tempfile::tempdir().unwrap();
+    let html = dir.path().join("r.html");
+    std::fs::write(&html, "<!DOCTYPE html><html><body><p>C2: <code>bad-host[.]org</code>&nbsp;and 45.33.32&#46;156</p>\n<script>var cdn='tracker.com';</script></body></html>").unwrap();
+    let l = load_path(&html, &opts).unwrap();
+    assert_eq!(
+        values(&l),
+        [
+            (IndicatorType::DomainName, "bad-host.org"),
+            (IndicatorType::IpAddress, "45.33.32.156")
+        ]
+    );
+}

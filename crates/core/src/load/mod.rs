@@ -10,6 +10,7 @@ mod csv_feed;
 mod defender_csv;
 mod defender_json;
 mod detect;
+mod extract;
 mod legacy_ti;
 mod misp;
 mod set_file;
@@ -53,6 +54,9 @@ pub enum Format {
     /// A CSV feed with a header naming a value column (and maybe a
     /// type column).
     CsvFeed,
+    /// Indicators pulled out of prose (text, Markdown, AsciiDoc, HTML);
+    /// never detected, only asked for.
+    Extract,
 }
 
 impl Format {
@@ -69,11 +73,12 @@ impl Format {
             Format::Set => "set",
             Format::LegacyTi => "legacy-ti",
             Format::CsvFeed => "csv",
+            Format::Extract => "extract",
         }
     }
 
     /// Every format, for help texts.
-    pub const ALL: [Format; 10] = [
+    pub const ALL: [Format; 11] = [
         Format::DefenderCsv,
         Format::DefenderJson,
         Format::Text,
@@ -84,6 +89,7 @@ impl Format {
         Format::Set,
         Format::LegacyTi,
         Format::CsvFeed,
+        Format::Extract,
     ];
 
     /// Chooses the format of `path`: a folder is a MISP feed; otherwise
@@ -434,6 +440,7 @@ pub fn load_bytes(
         Format::Set => set_file::load(&mut ctx, bytes, None),
         Format::LegacyTi => legacy_ti::load(&mut ctx, bytes),
         Format::CsvFeed => csv_feed::load(&mut ctx, bytes),
+        Format::Extract => extract::load(&mut ctx, bytes),
         Format::MispFeed => Err("a MISP feed is a folder".into()),
     };
     read.map_err(|m| LoadError::syntax(Path::new(&**name), m))?;
