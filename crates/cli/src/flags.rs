@@ -76,7 +76,7 @@ pub struct GateArgs {
     #[arg(
         long = "indicators",
         short = 'i',
-        required = true,
+        required_unless_present = "misp_url",
         value_name = "FILE"
     )]
     pub indicator_files: Vec<PathBuf>,
@@ -131,7 +131,7 @@ pub struct SyncArgs {
     #[arg(
         long = "indicators",
         short = 'i',
-        required = true,
+        required_unless_present = "misp_url",
         value_name = "FILE"
     )]
     pub indicator_files: Vec<PathBuf>,
@@ -202,6 +202,22 @@ pub struct IndicatorArgs {
     /// otherwise: type, ioc_type, indicator_type, …).
     #[arg(long, value_name = "NAME")]
     pub type_column: Option<String>,
+    /// Also pull attributes from this MISP server (restSearch, paged;
+    /// to_ids only unless --misp-all), with the API key in MISP_KEY.
+    #[arg(long, value_name = "URL")]
+    pub misp_url: Option<String>,
+    /// With --misp-url: only attributes published in this period (7d,
+    /// 24h, …).
+    #[arg(long, value_name = "PERIOD", requires = "misp_url")]
+    pub misp_last: Option<String>,
+    /// With --misp-url: attributes per page.
+    #[arg(
+        long,
+        value_name = "N",
+        default_value_t = 5000,
+        requires = "misp_url"
+    )]
+    pub misp_page_size: usize,
     /// Refuse the whole set if any indicator is invalid.
     #[arg(long)]
     pub strict: bool,
@@ -209,8 +225,8 @@ pub struct IndicatorArgs {
 
 #[derive(Args, Debug)]
 pub struct CheckArgs {
-    /// Indicator files, or MISP feed folders.
-    #[arg(required = true, value_name = "FILE")]
+    /// Indicator files, or MISP feed folders; - for standard input.
+    #[arg(required_unless_present = "misp_url", value_name = "FILE")]
     pub files: Vec<PathBuf>,
     #[command(flatten)]
     pub indicators: IndicatorArgs,
@@ -248,7 +264,7 @@ pub struct ReplayArgs {
     #[arg(
         long = "indicators",
         short = 'i',
-        required = true,
+        required_unless_present = "misp_url",
         value_name = "FILE"
     )]
     pub indicator_files: Vec<PathBuf>,

@@ -67,6 +67,38 @@ pub fn options(args: &IndicatorArgs) -> anyhow::Result<LoadOptions> {
     })
 }
 
+/// The attributes of a MISP server, as loaded.
+fn pull_misp(
+    url: &str,
+    args: &IndicatorArgs,
+    opts: &LoadOptions,
+) -> anyhow::Result<Loaded> {
+    let key = iocmatch_sync::Secret::new(
+        std::env::var("MISP_KEY").unwrap_or_default(),
+    );
+    let mut q = iocmatch_sync::misp::MispQuery::new(url, key);
+    q.to_ids_only = !args.misp_all;
+    q.last = args.misp_last.clone();
+    q.limit = args.misp_page_size.max(1);
+    let pages = iocmatch_sync::misp::pull(&q)
+        .with_context(|| format!("pulling from MISP at {url}"))?;
+    let mut out = Loaded::default();
+    for (n, page) in pages.iter().enumerate() {
+        let name: std::sync::Arc<str> =
+            std::sync::Arc::from(format!("{url} (page {})", n + 1));
+        let mut l =
+            load::load_bytes(&name, page, load::Format::MispJson, opts)?;
+        l.files = vec![load::FileSummary {
+            file: name.to_string(),
+            format: load::Format::MispJson,
+            indicators: l.indicators.len() as u64,
+            rejected: l.rejected.len() as u64,
+        }];
+        out.extend(l);
+    }
+    Ok(out)
+}
+
 /// Loads and compiles. Fails only when no file could be read, or in
 /// strict mode when anything was rejected.
 pub fn load(
@@ -83,7 +115,10 @@ pub fn load(
             Err(e) => failed.push(e),
         }
     }
-    if failed.len() == files.len() {
+    if let Some(url) = &args.misp_url {
+        loaded.extend(pull_misp(url, args, &opts)?);
+    }
+    if !files.is_empty() && failed.len() == files.len() {
         let msgs: Vec<String> =
             failed.iter().map(ToString::to_string).collect();
         bail!("no indicator file could be read:\n  {}", msgs.join("\n  "));

@@ -250,3 +250,62 @@ fn indicators_from_standard_input_and_an_empty_set_is_not_a_success() {
         stderr(&o)
     );
 }
+
+#[test]
+fn attributes_pulled_from_a_misp_server_load_page_by_page() {
+    use defender_emulator::misp::FakeMisp;
+    let attr = |v: &str, t: &str, ids: bool| {
+        serde_json::json!({"type": t, "value": v, "to_ids": ids, "category": "Network activity",
+            "uuid": format!("u-{v}"), "Event": {"id": "7", "info": "Campaign X", "threat_level_id": "1"}})
+    };
+    let misp = FakeMisp::start(
+        "misp-key-123",
+        vec![
+            attr("evil-misp.example.com", "domain", true),
+            attr("45.33.32.156", "ip-dst", true),
+            attr("http://evil-misp.example.com/a", "url", true),
+            attr("benign.example.com", "domain", false),
+            attr("e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855", "sha256", true),
+        ],
+    )
+    .unwrap();
+    let run = |key: &str, extra: &[&str]| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_iocmatch"))
+            .args([
+                "check",
+                "--json",
+                "--misp-url",
+                &misp.url(),
+                "--misp-page-size",
+                "2",
+                "--misp-last",
+                "7d",
+            ])
+            .args(extra)
+            .env("MISP_KEY", key)
+            .output()
+            .unwrap()
+    };
+    let o = run("misp-key-123", &[]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["loaded"], 4, "to_ids only");
+    assert_eq!(
+        v["files"].as_array().unwrap().len(),
+        2,
+        "two pages of 2 (the last short)"
+    );
+    let reqs = misp.requests();
+    assert_eq!(reqs.len(), 2);
+    assert_eq!(reqs[0]["to_ids"], 1);
+    assert_eq!(reqs[0]["last"], "7d");
+    assert_eq!(reqs[1]["page"], 2);
+    let o = run("misp-key-123", &["--misp-all"]);
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["loaded"], 5);
+    let o = run("wrong-key-456", &[]);
+    assert_eq!(o.status.code(), Some(2));
+    let err = stderr(&o);
+    assert!(err.contains("403") && err.contains("MISP_KEY"), "{err}");
+    assert!(!err.contains("wrong-key-456"), "{err}");
+}

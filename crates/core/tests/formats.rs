@@ -642,3 +642,11 @@ fn indicators_are_extracted_from_reports_and_file_names_are_not_domains() {
         ]
     );
 }
+
+#[test]
+fn a_feed_manifest_named_as_a_file_loads_its_feed() {
+    let l = load("misp-feed/manifest.json");
+    assert_eq!(l.files[0].format, Format::MispFeed);
+    let feed = load("misp-feed");
+    assert_eq!(values(&l), values(&feed));
+}

@@ -40,6 +40,7 @@ mod config;
 mod error;
 mod http;
 mod limits;
+pub mod misp;
 mod plan;
 mod secret;
 

@@ -36,6 +36,8 @@ use hyper_util::rt::TokioIo;
 use iocmatch_core::defender::ApiIndicator;
 use serde_json::{Value, json};
 
+pub mod misp;
+
 /// The endpoints, for rate limits and faults.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Route {
@@ -151,11 +153,11 @@ pub struct Emulator {
     stop: Arc<AtomicBool>,
 }
 
-type Reply = Response<Full<Bytes>>;
+pub(crate) type Reply = Response<Full<Bytes>>;
 
 /// The connection is to be closed without an answer.
 #[derive(Debug)]
-struct Dropped;
+pub(crate) struct Dropped;
 
 impl std::fmt::Display for Dropped {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -197,11 +199,10 @@ impl Emulator {
             ..State::default()
         }));
         let stop = Arc::new(AtomicBool::new(false));
-        let (s, st) = (Arc::clone(&state), Arc::clone(&stop));
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()?;
-        std::thread::spawn(move || runtime.block_on(serve(listener, s, st)));
+        let s = Arc::clone(&state);
+        spawn(listener, Arc::clone(&stop), move |req| {
+            handle(Arc::clone(&s), req)
+        })?;
         Ok(Emulator { state, addr, stop })
     }
 
@@ -286,28 +287,44 @@ impl Drop for Emulator {
     }
 }
 
-async fn serve(
+/// Serves `handler` on `listener` from a thread of its own (a
+/// current-thread tokio runtime) until `stop` is set. A handler that
+/// answers `Err(Dropped)` closes the connection without an answer.
+pub(crate) fn spawn<F, Fut>(
     listener: std::net::TcpListener,
-    state: Arc<Mutex<State>>,
     stop: Arc<AtomicBool>,
-) {
-    let Ok(listener) = tokio::net::TcpListener::from_std(listener) else {
-        return;
-    };
-    loop {
-        let Ok((stream, _)) = listener.accept().await else { continue };
-        if stop.load(Ordering::SeqCst) {
-            return;
-        }
-        let state = Arc::clone(&state);
-        tokio::spawn(async move {
-            let service =
-                service_fn(move |req| handle(Arc::clone(&state), req));
-            let _ = http1::Builder::new()
-                .serve_connection(TokioIo::new(stream), service)
-                .await;
-        });
-    }
+    handler: F,
+) -> std::io::Result<()>
+where
+    F: Fn(Request<Incoming>) -> Fut + Clone + Send + 'static,
+    Fut: std::future::Future<Output = Result<Reply, Dropped>> + Send + 'static,
+{
+    let runtime =
+        tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    std::thread::spawn(move || {
+        runtime.block_on(async move {
+            let Ok(listener) = tokio::net::TcpListener::from_std(listener)
+            else {
+                return;
+            };
+            loop {
+                let Ok((stream, _)) = listener.accept().await else {
+                    continue;
+                };
+                if stop.load(Ordering::SeqCst) {
+                    return;
+                }
+                let handler = handler.clone();
+                tokio::spawn(async move {
+                    let service = service_fn(handler);
+                    let _ = http1::Builder::new()
+                        .serve_connection(TokioIo::new(stream), service)
+                        .await;
+                });
+            }
+        })
+    });
+    Ok(())
 }
 
 async fn handle(
@@ -379,7 +396,7 @@ fn route_of(method: &str, path: &str) -> Option<Route> {
     }
 }
 
-fn reply(status: u16, body: &Value) -> Reply {
+pub(crate) fn reply(status: u16, body: &Value) -> Reply {
     Response::builder()
         .status(status)
         .header("Content-Type", "application/json; odata.metadata=minimal")

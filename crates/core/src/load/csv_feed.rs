@@ -188,7 +188,18 @@ pub(super) fn looks_like(header: &str) -> bool {
 /// The header line of `text` and where the body starts (byte offset and
 /// 1-based line): the first line that is not a comment, or the last
 /// comment line when it reads as a header and the next does not.
-fn header(text: &str) -> Option<(&str, usize, u64)> {
+fn header<'t>(
+    text: &'t str,
+    column: Option<&str>,
+) -> Option<(&'t str, usize, u64)> {
+    // A column named by the caller makes a header of the line that has it.
+    let named = |t: &str| {
+        column.is_some_and(|c| {
+            let d = delimiter(t) as char;
+            t.split(d).map(norm).any(|cell| cell == norm(c))
+        })
+    };
+    let looks_like = |t: &str| looks_like(t) || named(t);
     let mut offset = 0;
     let mut last_comment: Option<(&str, usize, u64)> = None;
     for (n, raw) in text.split_inclusive('\n').enumerate() {
@@ -217,8 +228,21 @@ fn header(text: &str) -> Option<(&str, usize, u64)> {
 pub(super) fn load(ctx: &mut Context<'_>, bytes: &[u8]) -> Result<(), String> {
     let text = std::str::from_utf8(bytes)
         .map_err(|e| format!("not UTF-8 text: {e}"))?;
-    let (head, body_at, first_line) = header(text)
-        .ok_or("not a CSV feed: no header naming a value column")?;
+    let column = ctx.opts.value_column.as_deref();
+    let (head, body_at, first_line) =
+        header(text, column).ok_or_else(|| match column {
+            Some(c) => {
+                let first = text
+                    .lines()
+                    .map(str::trim)
+                    .find(|l| !l.is_empty() && !l.starts_with('#'))
+                    .unwrap_or("");
+                format!("no column '{c}' in the header (the first line is: {first})")
+            }
+            None => {
+                "not a CSV feed: no header naming a value column".to_owned()
+            }
+        })?;
     let d = delimiter(head);
     let cells: Vec<String> = csv::ReaderBuilder::new()
         .delimiter(d)
@@ -343,7 +367,7 @@ mod tests {
     #[test]
     fn headers_are_found_under_comments() {
         let t = "# URLhaus\n# id,dateadded,url,threat\n1,2026,http://e.com/x,malware_download\n";
-        let (h, _, line) = header(t).unwrap();
+        let (h, _, line) = header(t, None).unwrap();
         assert_eq!((h, line), ("# id,dateadded,url,threat", 3));
         assert!(looks_like("ioc_value;ioc_type"));
         assert!(looks_like("Indicator\tType\tFirst seen"));

@@ -94,7 +94,9 @@ pub(super) fn sniff(head: &[u8]) -> Format {
 fn sniff_json(text: &str) -> Format {
     let compact: String =
         text.chars().filter(|c| !c.is_whitespace()).collect();
-    if compact.contains("\"Event\":") {
+    if compact.contains("\"Event\":")
+        || compact.starts_with("{\"response\":{\"Attribute\":")
+    {
         Format::MispJson
     } else if super::legacy_ti::looks_like(&compact) {
         Format::LegacyTi

@@ -199,19 +199,23 @@ pub(super) fn load(ctx: &mut Context<'_>, bytes: &[u8]) -> Result<(), String> {
     let (meta, title) =
         ctx.interner.finish(ctx.default_meta()).map_err(|e| e.to_string())?;
     let mut found: Vec<(usize, IndicatorType, String)> = Vec::new();
-    let mut taken: Vec<(usize, usize)> = Vec::new();
-    let free = |taken: &[(usize, usize)], s: usize, e: usize| {
-        taken.iter().all(|&(a, b)| e <= a || s >= b)
+    // Bytes already part of an indicator (a URL's host is not a domain
+    // of its own): a mark per byte keeps each check linear in the match.
+    let mut taken = vec![false; text.len()];
+    let free =
+        |taken: &[bool], s: usize, e: usize| !taken[s..e].iter().any(|&t| t);
+    let take = |taken: &mut [bool], s: usize, e: usize| {
+        taken[s..e].iter_mut().for_each(|t| *t = true)
     };
     for m in p.url.find_iter(&text) {
         let u = trim_url(m.as_str());
         found.push((m.start(), IndicatorType::Url, u.to_owned()));
-        taken.push((m.start(), m.start() + u.len()));
+        take(&mut taken, m.start(), m.start() + u.len());
     }
     for m in p.email.find_iter(&text) {
         if free(&taken, m.start(), m.end()) {
             ctx.out.skip("e-mail address in the text (Defender has no e-mail indicators)");
-            taken.push((m.start(), m.end()));
+            take(&mut taken, m.start(), m.end());
         }
     }
     for m in p.hash.find_iter(&text) {
@@ -222,7 +226,7 @@ pub(super) fn load(ctx: &mut Context<'_>, bytes: &[u8]) -> Result<(), String> {
                 _ => IndicatorType::FileMd5,
             };
             found.push((m.start(), ty, m.as_str().to_owned()));
-            taken.push((m.start(), m.end()));
+            take(&mut taken, m.start(), m.end());
         }
     }
     for m in p.ipv4.find_iter(&text) {
@@ -245,7 +249,7 @@ pub(super) fn load(ctx: &mut Context<'_>, bytes: &[u8]) -> Result<(), String> {
                 IndicatorType::IpAddress,
                 m.as_str().to_owned(),
             ));
-            taken.push((m.start(), m.end()));
+            take(&mut taken, m.start(), m.end());
         }
     }
     for c in p.ipv6.captures_iter(&text) {
@@ -258,7 +262,7 @@ pub(super) fn load(ctx: &mut Context<'_>, bytes: &[u8]) -> Result<(), String> {
                 IndicatorType::IpAddress,
                 m.as_str().to_owned(),
             ));
-            taken.push((m.start(), m.end()));
+            take(&mut taken, m.start(), m.end());
         }
     }
     for m in p.domain.find_iter(&text) {
@@ -269,7 +273,7 @@ pub(super) fn load(ctx: &mut Context<'_>, bytes: &[u8]) -> Result<(), String> {
             && !d.bytes().all(|b| b.is_ascii_digit() || b == b'.')
         {
             found.push((m.start(), IndicatorType::DomainName, d.to_owned()));
-            taken.push((m.start(), m.end()));
+            take(&mut taken, m.start(), m.end());
         }
     }
     found.sort_by_key(|f| f.0);

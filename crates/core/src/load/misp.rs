@@ -29,6 +29,31 @@ struct SearchResponse<'a> {
     response: Vec<EventDoc<'a>>,
 }
 
+/// `/attributes/restSearch`'s answer: attributes, each with its event.
+#[derive(Deserialize)]
+struct AttributeSearch<'a> {
+    #[serde(borrow)]
+    response: AttributeList<'a>,
+}
+
+#[derive(Deserialize)]
+struct AttributeList<'a> {
+    #[serde(rename = "Attribute", default, borrow)]
+    attributes: Vec<&'a RawValue>,
+}
+
+#[derive(Deserialize, Default)]
+struct AttributeEvent {
+    #[serde(rename = "Event", default)]
+    event: Option<EventInfo>,
+}
+
+#[derive(Deserialize, Default)]
+struct EventInfo {
+    info: Option<String>,
+    threat_level_id: Option<serde_json::Value>,
+}
+
 #[derive(Deserialize)]
 struct Event<'a> {
     info: Option<String>,
@@ -131,6 +156,29 @@ pub(super) fn load_event_file(
             .map_err(|e| format!("not a MISP event list: {e}"))?;
         for (i, d) in docs.iter().enumerate() {
             event(ctx, &mut lines, &d.event, &format!("$[{i}].Event"));
+        }
+        return Ok(());
+    }
+    if let Ok(r) = serde_json::from_slice::<AttributeSearch<'_>>(bytes) {
+        // Each attribute carries its event's info: one title per event.
+        for (i, raw) in r.response.attributes.iter().enumerate() {
+            let source = Source::json(
+                &ctx.file,
+                format!("$.response.Attribute[{i}]"),
+                lines.line_of(raw.get()),
+            );
+            let ev: AttributeEvent =
+                serde_json::from_str(raw.get()).unwrap_or_default();
+            let mut meta = ctx.default_meta();
+            if let Some(e) = ev.event {
+                if let Some(info) = e.info.filter(|i| !i.trim().is_empty()) {
+                    meta.title = Some(info.into());
+                }
+                if let Some(s) = severity(e.threat_level_id.as_ref()) {
+                    meta.severity = Some(s);
+                }
+            }
+            attribute(ctx, raw, &meta, source);
         }
         return Ok(());
     }
@@ -336,6 +384,20 @@ pub(super) fn load_csv(
         );
     }
     Ok(())
+}
+
+/// True when `path` is a MISP feed manifest: an object of event uuids
+/// to their summaries.
+pub(super) fn is_manifest(path: &Path) -> bool {
+    std::fs::read(path)
+        .ok()
+        .and_then(|b| {
+            serde_json::from_slice::<
+                std::collections::BTreeMap<String, ManifestEntry>,
+            >(&b)
+            .ok()
+        })
+        .is_some_and(|m| !m.is_empty())
 }
 
 #[derive(Deserialize)]

@@ -327,6 +327,16 @@ fn load_path_as(
         let bytes = std::fs::read(path).map_err(|e| LoadError::io(path, e))?;
         return load_read(path, bytes, opts);
     }
+    // A feed's manifest named as a file: the feed it describes.
+    if path.file_name().is_some_and(|n| n == "manifest.json")
+        && opts.format.is_none()
+        && let Some(dir) =
+            path.parent().filter(|d| misp::is_manifest(path) && d.is_dir())
+    {
+        let dir =
+            if dir.as_os_str().is_empty() { Path::new(".") } else { dir };
+        return misp::load_feed(dir, opts).map(|l| (Format::MispFeed, l));
+    }
     let format = match opts.format {
         Some(f) => f,
         // A column named on the command line makes a CSV feed of what
