@@ -4,6 +4,63 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+use clap::builder::{PossibleValue, PossibleValuesParser};
+
+fn actions() -> PossibleValuesParser {
+    PossibleValuesParser::new([
+        PossibleValue::new("Audit").alias("Alert"),
+        PossibleValue::new("Warn"),
+        PossibleValue::new("Block").alias("AlertAndBlock"),
+        PossibleValue::new("BlockAndRemediate"),
+        PossibleValue::new("Allowed").alias("Allow"),
+    ])
+}
+
+fn severities() -> PossibleValuesParser {
+    PossibleValuesParser::new([
+        PossibleValue::new("Informational").alias("Info"),
+        PossibleValue::new("Low"),
+        PossibleValue::new("Medium"),
+        PossibleValue::new("High"),
+    ])
+}
+
+fn types() -> PossibleValuesParser {
+    PossibleValuesParser::new([
+        PossibleValue::new("FileSha256").alias("sha256"),
+        PossibleValue::new("FileSha1").alias("sha1"),
+        PossibleValue::new("FileMd5").alias("md5"),
+        PossibleValue::new("CertificateThumbprint")
+            .aliases(["certificate", "cert"]),
+        PossibleValue::new("IpAddress").alias("ip"),
+        PossibleValue::new("DomainName").alias("domain"),
+        PossibleValue::new("Url"),
+    ])
+}
+
+const CHECK_EXAMPLES: &str = "Examples:
+  iocmatch check iocs.csv misp-feed/ report.txt
+  iocmatch check --json iocs.csv > check.json
+  iocmatch check --ioc-format extract threat-report.html
+  curl -s https://example.org/feed.csv | iocmatch check -
+  iocmatch check iocs.txt --action Block --export defender-csv -o out.csv";
+
+const REPLAY_EXAMPLES: &str = "Examples:
+  iocmatch replay -i iocs.csv exports/
+  iocmatch replay -i iocs.csv exports/ --hits hits.jsonl --alerts alerts.jsonl --html report.html
+  zcat PT1H.json.gz | iocmatch replay -i iocs.csv - --hits - --format csv
+  iocmatch replay -i iocs.csv exports/ --from 2026-07-01 --to 2026-07-08 --tables DeviceNetworkEvents";
+
+const GATE_EXAMPLES: &str = "Examples:
+  iocmatch gate -i iocs.csv
+  iocmatch gate -i iocs.csv --replay exports/ -o passing.csv --html gate.html
+  iocmatch gate -i iocs.csv --replay exports/ --json | jq '.indicators[] | select(.verdict != \"pass\")'";
+
+const SYNC_EXAMPLES: &str = "Examples:
+  iocmatch sync plan -i iocs.csv -i alerts.toml
+  iocmatch sync apply -i passing.csv --yes
+  iocmatch sync apply -i iocs.csv --dry-run --json";
+
 /// Compile Microsoft Defender indicator sets and replay exported Defender
 /// data against them.
 #[derive(Parser, Debug)]
@@ -19,13 +76,16 @@ pub enum Command {
     /// and which values conflict.
     ///
     /// Exit status: 0 when everything loaded, 1 when something was
-    /// rejected, 2 when nothing could be read.
+    /// rejected (or nothing loaded), 2 when nothing could be read.
+    #[command(after_help = CHECK_EXAMPLES)]
     Check(CheckArgs),
     /// Replay exported Defender streaming data against indicator sets and
     /// report the hits and alerts Defender would have raised.
     ///
     /// Exit status: 0 when the run completed, 1 when it completed but some
-    /// lines or indicators were rejected, 2 when it could not run.
+    /// input lines were rejected (or the set is empty), 2 when it could
+    /// not run. Rejected indicators are warnings unless --strict.
+    #[command(after_help = REPLAY_EXAMPLES)]
     Replay(ReplayArgs),
     /// Decide what of a set is safe to publish: warninglists and the
     /// impact a replay of history shows give each indicator a verdict
@@ -33,10 +93,11 @@ pub enum Command {
     ///
     /// Exit status: 0 when nothing was held back, 1 when something was,
     /// 2 on error.
+    #[command(after_help = GATE_EXAMPLES)]
     Gate(GateArgs),
     /// Publish an indicator set to Microsoft Defender for Endpoint: plan
     /// what would change, then apply it.
-    #[command(subcommand)]
+    #[command(subcommand, after_help = SYNC_EXAMPLES)]
     Sync(SyncCommand),
 }
 
@@ -100,6 +161,10 @@ pub struct GateArgs {
     /// List every indicator with its verdict and reasons as JSON.
     #[arg(long)]
     pub json: bool,
+    /// Write a self-contained HTML report of the verdicts (and of the
+    /// replay) here.
+    #[arg(long, value_name = "FILE")]
+    pub html: Option<PathBuf>,
     /// Write the passing set (pass and warn) here: Defender CSV for
     /// .csv (in files of at most 500 rows), Defender API JSON for .json.
     #[arg(short = 'o', long, value_name = "PATH")]
@@ -176,20 +241,20 @@ pub struct IndicatorArgs {
     #[arg(long, value_name = "FORMAT")]
     pub ioc_format: Option<String>,
     /// Action for formats that carry none (plain lists, MISP, STIX).
-    #[arg(long, default_value = "Audit", value_name = "ACTION")]
+    #[arg(long, default_value = "Audit", value_name = "ACTION", ignore_case = true, value_parser = actions())]
     pub action: String,
     /// Action for certificate thumbprints in those formats (Defender
     /// accepts only Allowed and BlockAndRemediate on certificates).
-    #[arg(long, value_name = "ACTION")]
+    #[arg(long, value_name = "ACTION", ignore_case = true, value_parser = actions())]
     pub cert_action: Option<String>,
     /// Severity for formats that carry none.
-    #[arg(long, value_name = "SEVERITY")]
+    #[arg(long, value_name = "SEVERITY", ignore_case = true, value_parser = severities())]
     pub severity: Option<String>,
     /// Title for formats that carry none.
     #[arg(long, value_name = "TITLE")]
     pub title: Option<String>,
     /// Type of every value of a plain list, instead of guessing it.
-    #[arg(long = "type", value_name = "TYPE")]
+    #[arg(long = "type", value_name = "TYPE", ignore_case = true, value_parser = types())]
     pub text_type: Option<String>,
     /// Load MISP attributes not marked to_ids as well.
     #[arg(long)]
@@ -283,6 +348,10 @@ pub struct ReplayArgs {
     /// Write the JSON run report here; - for stdout.
     #[arg(long, value_name = "PATH")]
     pub report: Option<PathBuf>,
+    /// Write a self-contained HTML report here (summary, alerts by
+    /// severity, hits per hour, top devices and indicators, rejections).
+    #[arg(long, value_name = "FILE")]
+    pub html: Option<PathBuf>,
     /// Format of --hits and --alerts.
     #[arg(long, value_enum, default_value = "jsonl")]
     pub format: OutputFormat,
@@ -298,7 +367,7 @@ pub struct ReplayArgs {
     /// Only these tables, comma-separated (e.g. DeviceNetworkEvents).
     #[arg(long, value_name = "LIST", value_delimiter = ',')]
     pub tables: Option<Vec<String>>,
-    /// No progress bar and no summary.
+    /// No progress bar and no summary (warnings still go to stderr).
     #[arg(long, short = 'q')]
     pub quiet: bool,
     /// Read files instead of memory-mapping them.

@@ -3,6 +3,7 @@
 mod cmd;
 mod flags;
 mod indicators;
+mod pipe;
 
 use std::io::Write;
 use std::process::ExitCode;

@@ -158,7 +158,9 @@ fn bad_flags_are_clear_errors() {
     let o =
         iocmatch(&[os("check"), os("--action"), os("Nuke"), f.as_os_str()]);
     assert_eq!(o.status.code(), Some(2));
-    assert!(stderr(&o).contains("unknown action 'Nuke'"), "{}", stderr(&o));
+    let err = stderr(&o);
+    assert!(err.contains("invalid value 'Nuke' for '--action"), "{err}");
+    assert!(err.contains("possible values: Audit, Warn, Block"), "{err}");
     let o =
         iocmatch(&[os("check"), os("--ioc-format"), os("xml"), f.as_os_str()]);
     assert!(stderr(&o).contains("unknown format 'xml'"), "{}", stderr(&o));

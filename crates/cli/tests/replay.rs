@@ -289,3 +289,72 @@ fn generated_export_end_to_end() {
             .ends_with("PT1H.json.gz")
     );
 }
+
+/// A reader that goes away early changes nothing but the output: the
+/// status is the one the run has when read to the end.
+#[test]
+fn a_closed_pipe_ends_quietly_with_the_runs_own_status() {
+    use std::io::Read as _;
+    use std::process::{Command, Stdio};
+    // Far more hits than a pipe holds (64 KiB), so the writer meets the
+    // closed pipe.
+    let dir = tempfile::tempdir().unwrap();
+    let opts = iocmatch_gen::Options {
+        out: dir.path().to_path_buf(),
+        layout: iocmatch_gen::Layout::Jsonl,
+        gzip: false,
+        size: 3_000_000,
+        seed: 5,
+        hit_rate: 0.3,
+        duplicate_rate: 0.0,
+        damage_rate: 0.0,
+        start: 1_784_332_800_000_000_000,
+        hours: 2,
+        bad: 10,
+    };
+    iocmatch_gen::generate(&opts, &mut |_| {}).unwrap();
+    let world = iocmatch_gen::World::new(5, 10);
+    let rows = iocmatch_gen::indicators::rows(&world, 500, 5);
+    let set = dir.path().join("iocs.csv");
+    iocmatch_gen::indicators::write_csv(
+        &rows,
+        &mut std::fs::File::create(&set).unwrap(),
+    )
+    .unwrap();
+    let bad = crate::indicators("invalid.csv");
+    let export = dir.path().join("export");
+    let replay_dir = crate::testdata().join("replay");
+    for (extra, want) in [(&[][..], 0), (&[replay_dir.as_os_str()][..], 1)] {
+        for _ in 0..3 {
+            let mut child = Command::new(env!("CARGO_BIN_EXE_iocmatch"))
+                .args([
+                    OsStr::new("replay"),
+                    OsStr::new("-i"),
+                    set.as_os_str(),
+                    OsStr::new("-i"),
+                    bad.as_os_str(),
+                    export.as_os_str(),
+                ])
+                .args(extra)
+                .args(["--hits", "-"])
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                .spawn()
+                .unwrap();
+            let mut first = [0u8; 64];
+            child.stdout.take().unwrap().read_exact(&mut first).unwrap();
+            // The pipe's read end is dropped here: later writes fail.
+            let o = child.wait_with_output().unwrap();
+            assert_eq!(
+                o.status.code(),
+                Some(want),
+                "{}",
+                String::from_utf8_lossy(&o.stderr)
+            );
+            assert!(
+                !String::from_utf8_lossy(&o.stderr).contains("error"),
+                "quietly"
+            );
+        }
+    }
+}

@@ -2,6 +2,7 @@
 
 mod check;
 mod gate;
+mod html;
 mod replay;
 mod sync;
 

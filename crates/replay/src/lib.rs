@@ -48,6 +48,7 @@ pub mod evaluate;
 pub mod fast;
 pub mod gate;
 mod hit;
+pub mod html;
 pub mod input;
 pub mod output;
 pub mod parse;
@@ -69,4 +70,4 @@ pub use parse::Parser;
 pub use report::{
     Alert, Evidence, IndicatorCounts, IndicatorStats, Report, Totals,
 };
-pub use sink::{Collect, Discard, Limit, Sink};
+pub use sink::{Collect, Discard, Limit, Sink, Tee};

@@ -203,3 +203,47 @@ impl<S: Sink> Sink for Limit<S> {
         self.inner.finish(report)
     }
 }
+
+/// Sends every call to `first` and then to `second`, a sink that cannot
+/// fail (a counter): a hit writer and a timeline in one run.
+#[derive(Debug)]
+pub struct Tee<A, B> {
+    /// The first sink.
+    pub first: A,
+    /// The second sink.
+    pub second: B,
+}
+
+impl<A: Sink, B: Sink<Error = std::convert::Infallible>> Sink for Tee<A, B> {
+    type Error = A::Error;
+
+    fn begin(&mut self, inputs: &[Input]) -> Result<(), Self::Error> {
+        self.first.begin(inputs)?;
+        let Ok(()) = self.second.begin(inputs);
+        Ok(())
+    }
+    fn hit(&mut self, hit: &Hit) -> Result<bool, Self::Error> {
+        let a = self.first.hit(hit)?;
+        let Ok(b) = self.second.hit(hit);
+        Ok(a && b)
+    }
+    fn alert_opened(&mut self, alert: &Alert) -> Result<bool, Self::Error> {
+        let a = self.first.alert_opened(alert)?;
+        let Ok(b) = self.second.alert_opened(alert);
+        Ok(a && b)
+    }
+    fn rejected(&mut self, r: &Rejected) -> Result<bool, Self::Error> {
+        let a = self.first.rejected(r)?;
+        let Ok(b) = self.second.rejected(r);
+        Ok(a && b)
+    }
+    fn progress(&mut self, done: u64, total: u64, records: u64) {
+        self.first.progress(done, total, records);
+        self.second.progress(done, total, records);
+    }
+    fn finish(&mut self, report: &Report) -> Result<(), Self::Error> {
+        self.first.finish(report)?;
+        let Ok(()) = self.second.finish(report);
+        Ok(())
+    }
+}

@@ -12,8 +12,9 @@ use iocmatch_core::warninglist::Warninglists;
 use iocmatch_replay::gate::{
     self, GateCounter, IndicatorVerdict, Tally, Thresholds, Verdict,
 };
+use iocmatch_replay::html::{Page, Timeline, write_page};
 use iocmatch_replay::{
-    MmapChoice, ReplayError, ReplayOptions, Replayer, input,
+    MmapChoice, ReplayError, ReplayOptions, Replayer, Tee, input,
 };
 use serde::Serialize;
 
@@ -60,16 +61,17 @@ pub fn run(args: &GateArgs) -> anyhow::Result<ExitCode> {
         alert_hits_per_day: args.max_alerts_per_day,
         alert_device_share: args.max_alert_share,
     };
-    let mut counter = GateCounter::new(&ls.set);
+    let mut sink =
+        Tee { first: GateCounter::new(&ls.set), second: Timeline::new() };
     let report = if args.replay.is_empty() {
         None
     } else {
-        Some(replay(args, &ls.set, &mut counter)?)
+        Some(replay(args, &ls.set, &mut sink)?)
     };
     let verdicts = gate::verdicts(
         &ls.set,
         &lists,
-        report.as_ref().map(|r| (r, &counter)),
+        report.as_ref().map(|r| (r, &sink.first)),
         &thresholds,
     );
     let tally = Tally::of(&verdicts);
@@ -101,13 +103,28 @@ pub fn run(args: &GateArgs) -> anyhow::Result<ExitCode> {
     if let Some(path) = &args.output {
         write_passing(&ls.set, &verdicts, path)?;
     }
+    if let Some(path) = &args.html {
+        let page = Page {
+            title: "iocmatch gate",
+            set: &ls.set,
+            report: report.as_ref(),
+            timeline: report.as_ref().map(|_| &sink.second),
+            rejected_indicators: &ls.loaded.rejected,
+            verdicts: Some(&verdicts),
+        };
+        let file = std::fs::File::create(path)
+            .with_context(|| format!("creating {}", path.display()))?;
+        write_page(&page, &mut io::BufWriter::new(file))
+            .context("writing the HTML report")?;
+        eprintln!("iocmatch: wrote the HTML report to {}", path.display());
+    }
     Ok(if tally.block == 0 { ExitCode::SUCCESS } else { ExitCode::from(1) })
 }
 
 fn replay(
     args: &GateArgs,
     set: &iocmatch_core::IndicatorSet,
-    counter: &mut GateCounter<'_>,
+    counter: &mut Tee<GateCounter<'_>, Timeline>,
 ) -> anyhow::Result<iocmatch_replay::Report> {
     let inputs = input::discover(&args.replay)
         .context("finding the exports to replay")?;

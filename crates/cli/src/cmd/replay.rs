@@ -10,7 +10,7 @@ use anyhow::Context;
 use iocmatch_replay::output::{self, Csv, JsonLines};
 use iocmatch_replay::{
     Alert, Hit, MmapChoice, Rejected, ReplayError, ReplayOptions, Replayer,
-    Report, Sink, input,
+    Report, Sink, Tee, input,
 };
 
 use super::summary;
@@ -20,17 +20,17 @@ use crate::indicators;
 pub fn run(args: &ReplayArgs) -> anyhow::Result<ExitCode> {
     let ls = indicators::load(&args.indicator_files, &args.indicators)?;
     let rejected_indicators = ls.loaded.rejected.len() + ls.failed.len();
-    if !args.quiet {
-        for f in &ls.failed {
-            eprintln!("iocmatch: warning: {f}");
-        }
-        if !ls.loaded.rejected.is_empty() {
-            eprintln!(
-                "iocmatch: warning: {} indicators rejected (first: {}); run `iocmatch check` for all",
-                ls.loaded.rejected.len(),
-                ls.loaded.rejected[0]
-            );
-        }
+    // Warnings go to stderr even with -q, which hides only progress and
+    // the summary.
+    for f in &ls.failed {
+        eprintln!("iocmatch: warning: {f}");
+    }
+    if !ls.loaded.rejected.is_empty() {
+        eprintln!(
+            "iocmatch: warning: {} indicators rejected (first: {}); run `iocmatch check` for all",
+            ls.loaded.rejected.len(),
+            ls.loaded.rejected[0]
+        );
     }
     let inputs = input::discover(&args.inputs).context("finding inputs")?;
     if inputs.is_empty() {
@@ -50,7 +50,11 @@ pub fn run(args: &ReplayArgs) -> anyhow::Result<ExitCode> {
             output::Format::Csv => Box::new(Csv::new(&ls.set, create(p)?)),
         },
     };
-    let mut sink = Progress { inner: hits, bar: progress_bar(args, &inputs) };
+    let timeline = iocmatch_replay::html::Timeline::new();
+    let mut sink = Progress {
+        inner: Tee { first: hits, second: timeline },
+        bar: progress_bar(args, &inputs),
+    };
     // The io::Error stays in the chain: main tells a closed pipe by it.
     let report = match Replayer::new(&ls.set, opts).run(&inputs, &mut sink) {
         Ok(r) => r,
@@ -62,6 +66,18 @@ pub fn run(args: &ReplayArgs) -> anyhow::Result<ExitCode> {
         }
         Err(e) => return Err(anyhow::anyhow!("{e}")),
     };
+    if let Some(p) = &args.html {
+        let page = iocmatch_replay::html::Page {
+            title: "iocmatch replay",
+            set: &ls.set,
+            report: Some(&report),
+            timeline: Some(&sink.inner.second),
+            rejected_indicators: &ls.loaded.rejected,
+            verdicts: None,
+        };
+        iocmatch_replay::html::write_page(&page, &mut create(p)?)
+            .context("writing the HTML report")?;
+    }
     if let Some(p) = &args.alerts {
         output::write_alerts(&ls.set, &report.alerts, format, &mut create(p)?)
             .context("writing alerts")?;
@@ -80,11 +96,27 @@ pub fn run(args: &ReplayArgs) -> anyhow::Result<ExitCode> {
             .iter()
             .all(|o| o.as_deref().is_none_or(|p| p.as_os_str() != "-"));
         let mut out: Box<dyn Write> = if to_stdout {
-            Box::new(io::stdout().lock())
+            Box::new(crate::pipe::Stdout::new())
         } else {
             Box::new(io::stderr().lock())
         };
-        summary::write(&mut out, &ls.set, &report, rejected_indicators)?;
+        summary::write(
+            &mut out,
+            &ls.set,
+            &report,
+            rejected_indicators,
+            summary::colour(!to_stdout),
+        )?;
+        let written: Vec<String> =
+            [&args.hits, &args.alerts, &args.report, &args.html]
+                .into_iter()
+                .flatten()
+                .filter(|p| p.as_os_str() != "-")
+                .map(|p| p.display().to_string())
+                .collect();
+        if !written.is_empty() {
+            writeln!(out, "  wrote: {}", written.join(", "))?;
+        }
         if args.warninglists || !args.lists.dirs.is_empty() {
             let lists = iocmatch_core::warninglist::Warninglists::from_dirs(
                 !args.lists.no_bundled_warninglists,
@@ -93,9 +125,9 @@ pub fn run(args: &ReplayArgs) -> anyhow::Result<ExitCode> {
             summary::write_warninglisted(&mut out, &ls.set, &report, &lists)?;
         }
     }
-    let clean = report.totals.rejected_total() == 0
-        && rejected_indicators == 0
-        && !ls.set.is_empty();
+    // Rejected indicators alone are warnings (--strict refuses them);
+    // rejected input lines mean the history was not all read.
+    let clean = report.totals.rejected_total() == 0 && !ls.set.is_empty();
     Ok(if clean { ExitCode::SUCCESS } else { ExitCode::from(1) })
 }
 
@@ -109,7 +141,7 @@ fn output_format(f: OutputFormat) -> output::Format {
 /// An output file, or stdout for `-`.
 fn create(path: &Path) -> anyhow::Result<Box<dyn Write>> {
     if path.as_os_str() == "-" {
-        return Ok(Box::new(BufWriter::new(io::stdout())));
+        return Ok(Box::new(BufWriter::new(crate::pipe::Stdout::new())));
     }
     let f = File::create(path)
         .with_context(|| format!("creating {}", path.display()))?;

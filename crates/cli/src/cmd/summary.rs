@@ -9,11 +9,41 @@ use iocmatch_replay::Report;
 /// How many indicators and devices the summary lists.
 const TOP: usize = 10;
 
+/// Whether to colour what goes to stdout (or stderr): a terminal, and
+/// neither `NO_COLOR` nor a dumb terminal.
+pub fn colour(stderr: bool) -> bool {
+    use std::io::IsTerminal;
+    let tty = if stderr {
+        io::stderr().is_terminal()
+    } else {
+        io::stdout().is_terminal()
+    };
+    tty && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+        && std::env::var("TERM").map_or(true, |t| t != "dumb")
+}
+
+/// `text` in the colour of `severity`, when colouring.
+fn paint(text: &str, severity: Severity, colour: bool) -> String {
+    if !colour {
+        return text.to_owned();
+    }
+    use anstyle::AnsiColor as C;
+    let c = match severity {
+        Severity::High => C::Red,
+        Severity::Medium => C::Yellow,
+        Severity::Low => C::Cyan,
+        Severity::Informational => C::Blue,
+    };
+    let style = anstyle::Style::new().fg_color(Some(c.into())).bold();
+    format!("{}{text}{}", style.render(), style.render_reset())
+}
+
 pub fn write(
     out: &mut dyn Write,
     set: &IndicatorSet,
     r: &Report,
     indicator_rejections: usize,
+    colour: bool,
 ) -> io::Result<()> {
     let t = &r.totals;
     writeln!(
@@ -73,7 +103,7 @@ pub fn write(
         t.effective_hits,
         t.hits - t.effective_hits
     )?;
-    write_alerts(out, set, r)?;
+    write_alerts(out, set, r, colour)?;
     write_top(out, set, r)?;
     writeln!(
         out,
@@ -87,6 +117,7 @@ fn write_alerts(
     out: &mut dyn Write,
     set: &IndicatorSet,
     r: &Report,
+    colour: bool,
 ) -> io::Result<()> {
     let mut by_sev: HashMap<Severity, u64> = HashMap::new();
     for a in &r.alerts {
@@ -95,7 +126,9 @@ fn write_alerts(
     let parts: Vec<String> = Severity::ALL
         .iter()
         .rev()
-        .filter_map(|s| by_sev.get(s).map(|n| format!("{n} {s}")))
+        .filter_map(|s| {
+            by_sev.get(s).map(|n| paint(&format!("{n} {s}"), *s, colour))
+        })
         .collect();
     let detail = if parts.is_empty() {
         String::new()
