@@ -358,3 +358,52 @@ fn a_closed_pipe_ends_quietly_with_the_runs_own_status() {
         }
     }
 }
+
+/// Severities are coloured on a terminal, and only there: not in a pipe,
+/// not with NO_COLOR. `script` (util-linux) gives the run a terminal.
+#[test]
+fn colour_on_a_terminal_only() {
+    let set = crate::testdata().join("sample/indicators.csv");
+    let export = crate::testdata().join("sample/export");
+    let piped = Command::new(env!("CARGO_BIN_EXE_iocmatch"))
+        .args([
+            OsStr::new("replay"),
+            OsStr::new("-i"),
+            set.as_os_str(),
+            export.as_os_str(),
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        stdout(&piped).contains("18 High")
+            && !stdout(&piped).contains('\u{1b}'),
+        "{}",
+        stdout(&piped)
+    );
+    if !Path::new("/usr/bin/script").exists() {
+        return eprintln!("no script(1): the terminal case is not run");
+    }
+    let line = format!(
+        "{} replay -i {} {}",
+        env!("CARGO_BIN_EXE_iocmatch"),
+        set.display(),
+        export.display()
+    );
+    let tty = |no_color: bool| {
+        let mut c = Command::new("/usr/bin/script");
+        c.args(["-qec", &line, "/dev/null"]).env("TERM", "xterm");
+        if no_color {
+            c.env("NO_COLOR", "1");
+        } else {
+            c.env_remove("NO_COLOR");
+        }
+        String::from_utf8_lossy(&c.output().unwrap().stdout).into_owned()
+    };
+    assert!(
+        tty(false).contains("\u{1b}[1m\u{1b}[31m18 High")
+            || tty(false).contains("\u{1b}[31m"),
+        "coloured: {:?}",
+        tty(false)
+    );
+    assert!(!tty(true).contains("\u{1b}[31m"), "NO_COLOR");
+}
