@@ -52,49 +52,33 @@ fn tlds() -> &'static HashSet<String> {
     })
 }
 
-/// Refangs running text: the bracketed forms anywhere, `hxxp` schemes
-/// at word starts.
+/// Refangs running text: the bracketed forms anywhere, then `hxxp`
+/// schemes (brackets first: `hxxps[://]` is a scheme only once restored).
 fn refang_text(text: &str) -> String {
-    // Brackets first: `hxxps[://]` is a scheme only once restored.
-    let unbracketed = replace_forms(text, &BRACKETS);
-    replace_forms(
-        &unbracketed,
-        &[("hxxps://", "https://"), ("hxxp://", "http://")],
-    )
+    let unbracketed = crate::value::unbracket(text);
+    let mut out = String::with_capacity(unbracketed.len());
+    let mut rest = unbracketed.as_str();
+    while let Some(at) = find_ignore_case(rest, "hxxp") {
+        out.push_str(&rest[..at]);
+        let after = &rest[at + 4..];
+        if after.starts_with("s://")
+            || after.starts_with("S://")
+            || after.starts_with("://")
+        {
+            out.push_str("http");
+        } else {
+            out.push_str(&rest[at..at + 4]);
+        }
+        rest = after;
+    }
+    out.push_str(rest);
+    out
 }
 
-const BRACKETS: [(&str, &str); 10] = [
-    ("[.]", "."),
-    ("(.)", "."),
-    ("{.}", "."),
-    ("[dot]", "."),
-    ("(dot)", "."),
-    ("{dot}", "."),
-    ("[://]", "://"),
-    ("[:]", ":"),
-    ("[/]", "/"),
-    ("[@]", "@"),
-];
-
-fn replace_forms(text: &str, forms: &[(&str, &str)]) -> String {
-    let mut out = String::with_capacity(text.len());
-    let mut rest = text;
-    'outer: while !rest.is_empty() {
-        for &(from, to) in forms {
-            if rest.len() >= from.len()
-                && rest.as_bytes()[..from.len()]
-                    .eq_ignore_ascii_case(from.as_bytes())
-            {
-                out.push_str(to);
-                rest = &rest[from.len()..];
-                continue 'outer;
-            }
-        }
-        let ch = rest.chars().next().expect("not empty");
-        out.push(ch);
-        rest = &rest[ch.len_utf8()..];
-    }
-    out
+fn find_ignore_case(hay: &str, needle: &str) -> Option<usize> {
+    hay.as_bytes()
+        .windows(needle.len())
+        .position(|w| w.eq_ignore_ascii_case(needle.as_bytes()))
 }
 
 /// HTML as text: tags out (scripts and styles with their content),

@@ -10,6 +10,7 @@ mod refang;
 pub mod url;
 
 pub use refang::refang;
+pub(crate) use refang::unbracket;
 
 /// `s.trim()`, without the Unicode-aware scan when neither end is white
 /// space: loaders trim every cell of every row, and `str::trim` walks

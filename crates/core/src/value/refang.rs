@@ -50,7 +50,9 @@ pub fn refang(s: &str) -> Cow<'_, str> {
     }
 }
 
-fn unbracket(s: &str) -> String {
+/// `s` with every bracketed form undone, anywhere (running text as well
+/// as a value).
+pub(crate) fn unbracket(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     let mut rest = s;
     'outer: while !rest.is_empty() {
