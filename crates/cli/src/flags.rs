@@ -364,6 +364,11 @@ pub struct ReplayArgs {
     /// Only events before this time.
     #[arg(long, value_name = "TIME")]
     pub to: Option<String>,
+    /// Of the files under the input folders, read only those matching
+    /// PATTERN (`*.json`, `*.gz`; matched against the file name, or the
+    /// whole path when it has a `/`). Repeat for several.
+    #[arg(long, value_name = "PATTERN")]
+    pub glob: Vec<String>,
     /// Only these tables, comma-separated (e.g. DeviceNetworkEvents).
     #[arg(long, value_name = "LIST", value_delimiter = ',')]
     pub tables: Option<Vec<String>>,

@@ -3,6 +3,7 @@
 mod cmd;
 mod flags;
 mod indicators;
+mod outputs;
 mod pipe;
 
 use std::io::Write;

@@ -407,3 +407,56 @@ fn colour_on_a_terminal_only() {
     );
     assert!(!tty(true).contains("\u{1b}[31m"), "NO_COLOR");
 }
+
+/// Output files appear whole or not at all: a run that fails leaves
+/// none, not even a temporary one; a run that succeeds leaves only them.
+#[test]
+fn output_files_are_whole_or_absent() {
+    let dir = tempfile::tempdir().unwrap();
+    let set = crate::testdata().join("sample/indicators.csv");
+    let hits = dir.path().join("hits.jsonl");
+    let report = dir.path().join("report.json");
+    let o = Command::new(env!("CARGO_BIN_EXE_iocmatch"))
+        .args([
+            OsStr::new("replay"),
+            OsStr::new("-q"),
+            OsStr::new("-i"),
+            set.as_os_str(),
+        ])
+        .arg(crate::testdata().join("sample/export"))
+        // The report cannot be written: after the hits were.
+        .args([OsStr::new("--hits"), hits.as_os_str(), OsStr::new("--report")])
+        .arg(dir.path().join("no-such-folder/report.json"))
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert_eq!(
+        std::fs::read_dir(dir.path()).unwrap().count(),
+        0,
+        "nothing left behind"
+    );
+    let o = Command::new(env!("CARGO_BIN_EXE_iocmatch"))
+        .args([
+            OsStr::new("replay"),
+            OsStr::new("-q"),
+            OsStr::new("-i"),
+            set.as_os_str(),
+        ])
+        .arg(crate::testdata().join("sample/export"))
+        .args([
+            OsStr::new("--hits"),
+            hits.as_os_str(),
+            OsStr::new("--report"),
+            report.as_os_str(),
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let mut names: Vec<String> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    names.sort();
+    assert_eq!(names, ["hits.jsonl", "report.json"]);
+    assert_eq!(std::fs::read_to_string(&hits).unwrap().lines().count(), 68);
+}

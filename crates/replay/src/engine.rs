@@ -12,7 +12,7 @@ use iocmatch_core::IndicatorSet;
 use rayon::prelude::*;
 
 use crate::chunk::{ChunkOut, Filters, Worker};
-use crate::hit::{Event, Hit, Rejected};
+use crate::hit::{Event, Hit, RejectReason, Rejected};
 use crate::input::{Input, MmapChoice};
 use crate::parse::Parser;
 use crate::report::{Book, REJECTION_EXAMPLES, Report, Totals};
@@ -148,6 +148,9 @@ impl ReplayOptionsBuilder {
     }
 
     /// Only these tables, by today's or their 2019 names, in any case.
+    /// A name that is no known table is an error of
+    /// [`build`](ReplayOptionsBuilder::build) (a typo would filter out
+    /// everything).
     pub fn tables<S: AsRef<str>>(
         &mut self,
         names: impl IntoIterator<Item = S>,
@@ -209,7 +212,20 @@ impl ReplayOptionsBuilder {
         {
             return Err(OptionsError::EmptyWindow { from, to });
         }
-        Ok(o.clone())
+        let mut opts = o.clone();
+        if let Some(tables) = &mut opts.tables {
+            for t in tables.iter_mut() {
+                match crate::table::known(t) {
+                    Some(k) => *t = k.to_owned(),
+                    None => {
+                        return Err(OptionsError::UnknownTable {
+                            name: t.clone(),
+                        });
+                    }
+                }
+            }
+        }
+        Ok(opts)
     }
 }
 
@@ -223,6 +239,11 @@ pub enum OptionsError {
     ChunkSize {
         /// The size asked for.
         given: usize,
+    },
+    /// A table name that is no known table.
+    UnknownTable {
+        /// The name given.
+        name: String,
     },
     /// `from` is not before `to`: nothing could be replayed.
     EmptyWindow {
@@ -246,6 +267,11 @@ impl std::fmt::Display for OptionsError {
             OptionsError::EmptyWindow { .. } => {
                 f.write_str("the start time is not before the end time")
             }
+            OptionsError::UnknownTable { name } => write!(
+                f,
+                "no table is called '{name}' (known: {})",
+                crate::table::KNOWN.join(", ")
+            ),
         }
     }
 }
@@ -355,7 +381,16 @@ impl<'s> Replayer<'s> {
             };
             match map {
                 Some(map) => run.slice(&map, Some(&map), &mut m)?,
-                None => run.stream(input, &mut m)?,
+                None => match run.stream(input, &mut m) {
+                    // A damaged gzip file is a rejection of that file;
+                    // the run goes on with the next.
+                    Err(ReplayError::Io { error, .. })
+                        if input.is_gzip() && damaged(&error) =>
+                    {
+                        m.reject_rest(RejectReason::DamagedGzip)?;
+                    }
+                    other => other?,
+                },
             }
             if m.stopped {
                 break;
@@ -463,6 +498,17 @@ impl Run<'_> {
         }
         Ok(())
     }
+}
+
+/// Whether `e` is flate2's word for data that is not (or no longer)
+/// gzip, rather than a failure to read the file.
+fn damaged(e: &std::io::Error) -> bool {
+    matches!(
+        e.kind(),
+        std::io::ErrorKind::InvalidInput
+            | std::io::ErrorKind::InvalidData
+            | std::io::ErrorKind::UnexpectedEof
+    )
 }
 
 /// A UTF-8 byte order mark: exports have none, but files saved by some
@@ -676,6 +722,26 @@ impl<'a, S: Sink> Merger<'a, S> {
         self.done += bytes;
         self.sink.progress(self.done, self.total, self.totals.records);
         Ok(())
+    }
+
+    /// Rejects the rest of the current file, from the line after the
+    /// last one read.
+    fn reject_rest(
+        &mut self,
+        reason: RejectReason,
+    ) -> Result<(), ReplayError<S::Error>> {
+        let r = Rejected {
+            source: Arc::clone(&self.source),
+            line: self.base_line + 1,
+            record: 0,
+            reason,
+        };
+        *self.totals.rejected.entry(reason).or_default() += 1;
+        if self.totals.rejection_examples.len() < REJECTION_EXAMPLES {
+            self.totals.rejection_examples.push(r.clone());
+        }
+        let more = self.sink.rejected(&r);
+        self.go_on(more).map(|_| ())
     }
 
     fn record(

@@ -124,6 +124,9 @@ pub enum RejectReason {
     /// JSON, but neither a record nor an Event Hub body (no
     /// `AdvancedHunting-` category).
     UnknownEnvelope,
+    /// A gzip file that is not gzip, or damaged: the rest of the file is
+    /// not read (its records up to the damage are).
+    DamagedGzip,
 }
 
 impl RejectReason {
@@ -134,6 +137,7 @@ impl RejectReason {
             RejectReason::Truncated => "truncated",
             RejectReason::NoProperties => "no properties",
             RejectReason::UnknownEnvelope => "unknown envelope",
+            RejectReason::DamagedGzip => "damaged gzip",
         }
     }
 }

@@ -5,6 +5,9 @@ use std::fs::File;
 use std::io::{self, Read};
 use std::path::{Path, PathBuf};
 
+/// The first two bytes of every gzip member.
+const GZIP_MAGIC: [u8; 2] = [0x1f, 0x8b];
+
 /// One input file.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Input {
@@ -22,9 +25,18 @@ impl Input {
         Input { name: path.display().to_string(), path: Some(path.to_owned()) }
     }
 
-    /// True when the name ends in `.gz`.
+    /// True when the file is gzip: it starts with gzip's magic bytes, or
+    /// its name ends in `.gz` (a `.gz` that is not gzip is then reported
+    /// as damaged, not read as text). Standard input is sniffed as it is
+    /// read ([`Input::reader`]).
     pub fn is_gzip(&self) -> bool {
-        self.name.ends_with(".gz")
+        if self.name.ends_with(".gz") {
+            return true;
+        }
+        let Some(p) = &self.path else { return false };
+        let mut magic = [0u8; 2];
+        File::open(p).and_then(|mut f| f.read_exact(&mut magic)).is_ok()
+            && magic == GZIP_MAGIC
     }
 
     /// The file's size on disk, when known.
@@ -41,14 +53,22 @@ impl Input {
     ///
     /// When the file cannot be opened.
     pub fn reader(&self) -> io::Result<Box<dyn Read + Send>> {
-        let raw: Box<dyn Read + Send> = match &self.path {
-            Some(p) => Box::new(File::open(p)?),
-            None => Box::new(io::stdin()),
+        let Some(p) = &self.path else {
+            // Standard input: gzip if its first bytes say so.
+            let mut stdin = io::BufReader::with_capacity(1 << 16, io::stdin());
+            let gz =
+                io::BufRead::fill_buf(&mut stdin)?.starts_with(&GZIP_MAGIC);
+            return Ok(if gz {
+                Box::new(flate2::read::MultiGzDecoder::new(stdin))
+            } else {
+                Box::new(stdin)
+            });
         };
+        let raw = File::open(p)?;
         Ok(if self.is_gzip() {
             Box::new(flate2::read::MultiGzDecoder::new(raw))
         } else {
-            raw
+            Box::new(raw)
         })
     }
 }
@@ -61,6 +81,20 @@ impl Input {
 ///
 /// When a given path does not exist or a folder cannot be read.
 pub fn discover(paths: &[PathBuf]) -> io::Result<Vec<Input>> {
+    discover_with(paths, &|_| true)
+}
+
+/// [`discover`], keeping of the files found under folders only those
+/// `keep` accepts (`--glob '*.json'`: the `SOURCES.md` beside the data is
+/// no export). Files named themselves are always read.
+///
+/// # Errors
+///
+/// As [`discover`].
+pub fn discover_with(
+    paths: &[PathBuf],
+    keep: &dyn Fn(&Path) -> bool,
+) -> io::Result<Vec<Input>> {
     let mut out = Vec::new();
     for p in paths {
         if p.as_os_str() == "-" {
@@ -69,7 +103,7 @@ pub fn discover(paths: &[PathBuf]) -> io::Result<Vec<Input>> {
         }
         let meta = std::fs::metadata(p).map_err(|e| with_path(p, e))?;
         if meta.is_dir() {
-            walk(p, &mut out)?;
+            walk(p, keep, &mut out)?;
         } else {
             out.push(Input {
                 name: p.display().to_string(),
@@ -82,20 +116,24 @@ pub fn discover(paths: &[PathBuf]) -> io::Result<Vec<Input>> {
     Ok(out)
 }
 
-fn walk(dir: &Path, out: &mut Vec<Input>) -> io::Result<()> {
+fn walk(
+    dir: &Path,
+    keep: &dyn Fn(&Path) -> bool,
+    out: &mut Vec<Input>,
+) -> io::Result<()> {
     for entry in std::fs::read_dir(dir).map_err(|e| with_path(dir, e))? {
         let entry = entry.map_err(|e| with_path(dir, e))?;
         let path = entry.path();
         let ty = entry.file_type().map_err(|e| with_path(&path, e))?;
         if ty.is_dir() {
-            walk(&path, out)?;
+            walk(&path, keep, out)?;
         } else if ty.is_file() || (ty.is_symlink() && path.is_file()) {
             // Hidden files (editor swap files, .DS_Store) are no exports.
             let hidden = path
                 .file_name()
                 .and_then(|n| n.to_str())
                 .is_some_and(|n| n.starts_with('.'));
-            if !hidden {
+            if !hidden && keep(&path) {
                 out.push(Input {
                     name: path.display().to_string(),
                     path: Some(path),

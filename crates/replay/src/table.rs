@@ -1,5 +1,48 @@
 //! Table names: the category prefix, and the 2019 names mapped to today's.
 
+/// The tables the Streaming API is known to write (today's names): the
+/// documented ones, and those seen in streams besides.
+pub const KNOWN: [&str; 31] = [
+    "AlertEvidence",
+    "AlertInfo",
+    "BehaviorEntities",
+    "BehaviorInfo",
+    "CloudAppEvents",
+    "CloudAuditEvents",
+    "CloudProcessEvents",
+    "CloudStorageAggregatedEvents",
+    "DeviceEvents",
+    "DeviceFileCertificateInfo",
+    "DeviceFileEvents",
+    "DeviceImageLoadEvents",
+    "DeviceInfo",
+    "DeviceLogonEvents",
+    "DeviceNetworkEvents",
+    "DeviceNetworkInfo",
+    "DeviceProcessEvents",
+    "DeviceRegistryEvents",
+    "EmailAttachmentInfo",
+    "EmailEvents",
+    "EmailPostDeliveryEvents",
+    "EmailUrlInfo",
+    "IdentityDirectoryEvents",
+    "IdentityInfo",
+    "IdentityLogonEvents",
+    "IdentityQueryEvents",
+    "MessageEvents",
+    "MessagePostDeliveryEvents",
+    "MessageUrlInfo",
+    "UrlClickEvents",
+    "DeviceFileCertificateInfoBeta",
+];
+
+/// The known table named `name` (today's or 2019 name, any case), if
+/// there is one.
+pub fn known(name: &str) -> Option<&'static str> {
+    let modern = user_name(name);
+    KNOWN.iter().copied().find(|k| k.eq_ignore_ascii_case(&modern))
+}
+
 /// The prefix every streamed category carries.
 pub const PREFIX: &str = "AdvancedHunting-";
 

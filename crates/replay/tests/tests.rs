@@ -4,6 +4,7 @@ mod common;
 mod determinism;
 mod fastpath;
 mod golden;
+mod inputs;
 mod naive;
 mod public;
 mod sink;

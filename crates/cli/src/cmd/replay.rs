@@ -1,8 +1,7 @@
 //! `iocmatch replay`: what Defender would have flagged in exported data.
 //! Flags become options and sinks; the library does the rest.
 
-use std::fs::File;
-use std::io::{self, BufWriter, IsTerminal, Write};
+use std::io::{self, IsTerminal, Write};
 use std::path::Path;
 use std::process::ExitCode;
 
@@ -16,6 +15,7 @@ use iocmatch_replay::{
 use super::summary;
 use crate::flags::{OutputFormat, ReplayArgs};
 use crate::indicators;
+use crate::outputs::Outputs;
 
 pub fn run(args: &ReplayArgs) -> anyhow::Result<ExitCode> {
     let ls = indicators::load(&args.indicator_files, &args.indicators)?;
@@ -32,7 +32,7 @@ pub fn run(args: &ReplayArgs) -> anyhow::Result<ExitCode> {
             ls.loaded.rejected[0]
         );
     }
-    let inputs = input::discover(&args.inputs).context("finding inputs")?;
+    let inputs = discover(&args.inputs, &args.glob)?;
     if inputs.is_empty() {
         anyhow::bail!(
             "no input files found in {}",
@@ -41,13 +41,16 @@ pub fn run(args: &ReplayArgs) -> anyhow::Result<ExitCode> {
     }
     let opts = options(args)?;
     let format = output_format(args.format);
+    let mut files = Outputs::new();
     let hits: Box<dyn Sink<Error = io::Error> + '_> = match &args.hits {
         None => Box::new(NoHits),
         Some(p) => match format {
             output::Format::JsonLines => {
-                Box::new(JsonLines::new(&ls.set, create(p)?))
+                Box::new(JsonLines::new(&ls.set, files.create(p)?))
             }
-            output::Format::Csv => Box::new(Csv::new(&ls.set, create(p)?)),
+            output::Format::Csv => {
+                Box::new(Csv::new(&ls.set, files.create(p)?))
+            }
         },
     };
     let timeline = iocmatch_replay::html::Timeline::new();
@@ -75,22 +78,30 @@ pub fn run(args: &ReplayArgs) -> anyhow::Result<ExitCode> {
             rejected_indicators: &ls.loaded.rejected,
             verdicts: None,
         };
-        iocmatch_replay::html::write_page(&page, &mut create(p)?)
+        iocmatch_replay::html::write_page(&page, &mut files.create(p)?)
             .context("writing the HTML report")?;
     }
     if let Some(p) = &args.alerts {
-        output::write_alerts(&ls.set, &report.alerts, format, &mut create(p)?)
-            .context("writing alerts")?;
+        output::write_alerts(
+            &ls.set,
+            &report.alerts,
+            format,
+            &mut files.create(p)?,
+        )
+        .context("writing alerts")?;
     }
     if let Some(p) = &args.report {
         output::write_report(
             &ls.set,
             &report,
             rejected_indicators as u64,
-            &mut create(p)?,
+            &mut files.create(p)?,
         )
         .context("writing the report")?;
     }
+    // Every writer is flushed and closed: the files take their names.
+    drop(sink);
+    files.commit()?;
     if !args.quiet {
         let to_stdout = [&args.hits, &args.alerts, &args.report]
             .iter()
@@ -131,21 +142,37 @@ pub fn run(args: &ReplayArgs) -> anyhow::Result<ExitCode> {
     Ok(if clean { ExitCode::SUCCESS } else { ExitCode::from(1) })
 }
 
+/// The inputs, with folders' files filtered by the `--glob` patterns.
+fn discover(
+    paths: &[std::path::PathBuf],
+    globs: &[String],
+) -> anyhow::Result<Vec<input::Input>> {
+    let patterns = globs
+        .iter()
+        .map(|g| {
+            glob::Pattern::new(g).with_context(|| format!("--glob '{g}'"))
+        })
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    let keep = |p: &Path| {
+        patterns.is_empty()
+            || patterns.iter().any(|pat| {
+                if pat.as_str().contains('/') {
+                    pat.matches_path(p)
+                } else {
+                    p.file_name()
+                        .and_then(|n| n.to_str())
+                        .is_some_and(|n| pat.matches(n))
+                }
+            })
+    };
+    input::discover_with(paths, &keep).context("finding inputs")
+}
+
 fn output_format(f: OutputFormat) -> output::Format {
     match f {
         OutputFormat::Jsonl => output::Format::JsonLines,
         OutputFormat::Csv => output::Format::Csv,
     }
-}
-
-/// An output file, or stdout for `-`.
-fn create(path: &Path) -> anyhow::Result<Box<dyn Write>> {
-    if path.as_os_str() == "-" {
-        return Ok(Box::new(BufWriter::new(crate::pipe::Stdout::new())));
-    }
-    let f = File::create(path)
-        .with_context(|| format!("creating {}", path.display()))?;
-    Ok(Box::new(BufWriter::with_capacity(1 << 16, f)))
 }
 
 fn options(args: &ReplayArgs) -> anyhow::Result<ReplayOptions> {
