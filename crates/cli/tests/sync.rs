@@ -459,3 +459,46 @@ fn a_partial_apply_exits_1_and_the_same_command_finishes_it() {
     );
     assert_eq!(e.indicators().len(), 1100);
 }
+
+/// On a terminal, apply shows the plan and asks; only yes applies.
+#[test]
+fn on_a_terminal_apply_asks_first() {
+    if !Path::new("/usr/bin/script").exists() {
+        return eprintln!("no script(1): the terminal case is not run");
+    }
+    let e = emulator();
+    let dir = tempfile::tempdir().unwrap();
+    let f = csv(dir.path(), "set.csv", &domains(2));
+    let run = |answer: &str| {
+        let line = format!(
+            "{} sync apply -i {}",
+            env!("CARGO_BIN_EXE_iocmatch"),
+            f.display()
+        );
+        let mut child = Command::new("/usr/bin/script")
+            .args(["-qec", &line, "/dev/null"])
+            .env("AZURE_TENANT_ID", "contoso-test")
+            .env("AZURE_CLIENT_ID", ME)
+            .env("AZURE_CLIENT_SECRET", SECRET)
+            .env("AZURE_AUTHORITY_HOST", e.url())
+            .env("IOCMATCH_API_URL", e.url())
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        // Answer once the prompt is there (script forwards stdin).
+        std::thread::sleep(Duration::from_millis(300));
+        use std::io::Write as _;
+        child.stdin.take().unwrap().write_all(answer.as_bytes()).unwrap();
+        let o = child.wait_with_output().unwrap();
+        String::from_utf8_lossy(&o.stdout).into_owned()
+    };
+    let out = run("n\n");
+    assert!(out.contains("create 2, update 0, delete 0? [y/N]"), "{out}");
+    assert!(out.contains("not applied"), "{out}");
+    assert!(e.indicators().is_empty());
+    let out = run("y\n");
+    assert!(out.contains("import batch 1/1: 2 imported"), "{out}");
+    assert_eq!(e.indicators().len(), 2);
+}
