@@ -756,7 +756,11 @@ impl<'a, S: Sink> Merger<'a, S> {
         self.seq += 1;
         for h in &rec.hits {
             let effective = h.indicator == h.effective;
-            let alert = effective && self.set.get(h.indicator).alerts();
+            // Contract v2: indicators are enforced on devices only.
+            let hunt_only = !crate::table::is_device_table(&event.table)
+                || event.device_id.is_empty();
+            let alert =
+                effective && !hunt_only && self.set.get(h.indicator).alerts();
             let hit = Hit {
                 source: Arc::clone(&self.source),
                 line: self.base_line + rec.line,
@@ -768,6 +772,7 @@ impl<'a, S: Sink> Merger<'a, S> {
                 effective,
                 suppressed_by: (!effective).then_some(h.effective),
                 alert,
+                hunt_only,
             };
             self.totals.hits += 1;
             self.totals.effective_hits += u64::from(effective);

@@ -58,6 +58,7 @@ pub struct Hit {
     pub(crate) effective: bool,
     pub(crate) suppressed_by: Option<IndicatorId>,
     pub(crate) alert: bool,
+    pub(crate) hunt_only: bool,
 }
 
 impl Hit {
@@ -109,6 +110,13 @@ impl Hit {
     /// Whether this hit raises an alert.
     pub fn raises_alert(&self) -> bool {
         self.alert
+    }
+
+    /// Whether the record is outside what Defender enforces indicators
+    /// on (a table other than `Device*`, or no `DeviceId`): a hit for
+    /// hunting, never an alert.
+    pub fn is_hunt_only(&self) -> bool {
+        self.hunt_only
     }
 }
 

@@ -43,6 +43,14 @@ pub fn known(name: &str) -> Option<&'static str> {
     KNOWN.iter().copied().find(|k| k.eq_ignore_ascii_case(&modern))
 }
 
+/// Whether indicators are enforced for records of `table`: Defender's
+/// custom indicators act on devices, so only the `Device*` tables can
+/// raise their alerts (contract v2); hits elsewhere (EmailUrlInfo,
+/// UrlClickEvents, AlertEvidence, …) are for hunting only.
+pub fn is_device_table(table: &str) -> bool {
+    table.starts_with("Device")
+}
+
 /// The prefix every streamed category carries.
 pub const PREFIX: &str = "AdvancedHunting-";
 

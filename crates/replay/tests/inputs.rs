@@ -82,3 +82,55 @@ fn a_table_name_that_is_no_table_is_refused() {
         .unwrap();
     assert_eq!(ok.tables().unwrap(), ["DeviceNetworkEvents", "DeviceEvents"]);
 }
+
+/// Contract v2: indicators are enforced on devices, so only `Device*`
+/// records with a `DeviceId` alert; hits elsewhere are for hunting.
+#[test]
+fn only_device_records_raise_alerts_the_rest_are_hunt_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let ioc = dir.path().join("iocs.txt");
+    std::fs::write(&ioc, "evil.com\n").unwrap();
+    let set = load_set(&ioc);
+    let rec = |table: &str, device: &str, id: u32, col: &str| {
+        format!(
+            r#"{{"category":"AdvancedHunting-{table}","properties":{{"ReportId":{id},"DeviceId":"{device}","Timestamp":"2026-07-18T10:00:0{id}Z","{col}":"https://x.evil.com/p"}}}}"#
+        ) + "\n"
+    };
+    let export = dir.path().join("PT1H.json");
+    let text = [
+        rec("EmailUrlInfo", "", 1, "Url"),
+        rec("UrlClickEvents", "", 2, "Url"),
+        rec("AlertEvidence", "d9", 3, "RemoteUrl"),
+        rec("DeviceNetworkEvents", "", 4, "RemoteUrl"),
+        rec("DeviceNetworkEvents", "d1", 5, "RemoteUrl"),
+    ]
+    .concat();
+    std::fs::write(&export, text).unwrap();
+    let (hits, report, _) = replay(&set, &[export], ReplayOptions::default());
+    let seen: Vec<(&str, bool, bool)> = hits
+        .iter()
+        .map(|h| (&*h.event().table, h.is_hunt_only(), h.raises_alert()))
+        .collect();
+    assert_eq!(
+        seen,
+        [
+            ("EmailUrlInfo", true, false),
+            ("UrlClickEvents", true, false),
+            ("AlertEvidence", true, false),
+            ("DeviceNetworkEvents", true, false),
+            ("DeviceNetworkEvents", false, true),
+        ]
+    );
+    assert_eq!(report.alerts.len(), 1);
+    assert_eq!(&*report.alerts[0].device_id, "d1");
+    let rendered = serde_json::to_value(
+        iocmatch_replay::output::HitRecord::new(&set, &hits[0]),
+    )
+    .unwrap();
+    assert_eq!(rendered["hunt_only"], true);
+    let device = serde_json::to_value(
+        iocmatch_replay::output::HitRecord::new(&set, &hits[4]),
+    )
+    .unwrap();
+    assert!(device.get("hunt_only").is_none(), "written only when true");
+}

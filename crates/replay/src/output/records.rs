@@ -142,6 +142,11 @@ pub struct HitRecord<'a> {
     pub suppressed_by: Option<u32>,
     /// Whether the hit raises an alert.
     pub alert: bool,
+    /// A hit outside what Defender enforces (a non-`Device*` table, or
+    /// no `DeviceId`): for hunting, never an alert. Written only when
+    /// true.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub hunt_only: bool,
 }
 
 impl<'a> HitRecord<'a> {
@@ -163,6 +168,7 @@ impl<'a> HitRecord<'a> {
             effective: hit.is_effective(),
             suppressed_by: hit.suppressed_by().map(|i| i.0),
             alert: hit.raises_alert(),
+            hunt_only: hit.is_hunt_only(),
         }
     }
 
@@ -180,7 +186,13 @@ impl<'a> HitRecord<'a> {
             "column",
             "observed",
         ];
-        let tail = ["indicator_source", "effective", "suppressed_by", "alert"];
+        let tail = [
+            "indicator_source",
+            "effective",
+            "suppressed_by",
+            "alert",
+            "hunt_only",
+        ];
         lead.into_iter()
             .chain(IndicatorRecord::CSV_COLUMNS)
             .chain(tail)
@@ -206,6 +218,7 @@ impl<'a> HitRecord<'a> {
             self.effective.to_string(),
             self.suppressed_by.map(|s| s.to_string()).unwrap_or_default(),
             self.alert.to_string(),
+            self.hunt_only.to_string(),
         ];
         lead.into_iter().chain(self.indicator.cells()).chain(tail).collect()
     }
