@@ -311,3 +311,29 @@ fn attributes_pulled_from_a_misp_server_load_page_by_page() {
     assert!(err.contains("403") && err.contains("MISP_KEY"), "{err}");
     assert!(!err.contains("wrong-key-456"), "{err}");
 }
+
+/// A closed pipe does not change check's status: rejections still exit 1.
+#[test]
+fn check_keeps_its_status_when_the_reader_goes_away() {
+    use std::io::Read as _;
+    use std::process::{Command, Stdio};
+    let dir = tempfile::tempdir().unwrap();
+    let big = dir.path().join("big.txt");
+    // Enough rejections that the report outgrows a pipe's buffer.
+    let mut text: String =
+        (0..20_000).map(|i| format!("not a value {i}\n")).collect();
+    text.push_str("evil.example.com\n");
+    std::fs::write(&big, text).unwrap();
+    for _ in 0..3 {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_iocmatch"))
+            .args([OsStr::new("check"), OsStr::new("--json"), big.as_os_str()])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut first = [0u8; 16];
+        child.stdout.take().unwrap().read_exact(&mut first).unwrap();
+        let o = child.wait_with_output().unwrap();
+        assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    }
+}

@@ -28,7 +28,7 @@ pub fn run(args: &CheckArgs) -> anyhow::Result<ExitCode> {
         Vec::new()
     };
     // Buffered: a pretty-printed report is many small writes.
-    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    let mut out = std::io::BufWriter::new(crate::pipe::Stdout::new());
     if args.json {
         let mut report =
             CheckReport::new(&ls.set, &ls.loaded, &ls.failed, ls.elapsed);

@@ -75,7 +75,7 @@ pub fn run(args: &GateArgs) -> anyhow::Result<ExitCode> {
         &thresholds,
     );
     let tally = Tally::of(&verdicts);
-    let mut out = io::BufWriter::new(io::stdout().lock());
+    let mut out = io::BufWriter::new(crate::pipe::Stdout::new());
     if args.json {
         let replayed = report.as_ref().map(|r| Replayed {
             records: r.totals.records,

@@ -139,7 +139,7 @@ fn show_plan(
     plan: &Plan,
     settings: &Settings,
 ) -> anyhow::Result<()> {
-    let mut out = io::BufWriter::new(io::stdout().lock());
+    let mut out = io::BufWriter::new(crate::pipe::Stdout::new());
     if args.json {
         serde_json::to_writer_pretty(&mut out, plan)?;
         writeln!(out)?;
