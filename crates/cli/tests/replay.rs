@@ -234,24 +234,15 @@ fn unreadable_inputs_exit_2() {
 #[test]
 fn generated_export_end_to_end() {
     let dir = tempfile::tempdir().unwrap();
-    let opts = iocmatch_gen::Options {
-        out: dir.path().to_path_buf(),
-        layout: iocmatch_gen::Layout::Storage,
-        gzip: true,
-        size: 1_000_000,
-        seed: 9,
-        hit_rate: 0.02,
-        duplicate_rate: 0.05,
-        damage_rate: 0.0,
-        start: 1_784_332_800_000_000_000,
-        hours: 2,
-        bad: 10,
-    };
-    iocmatch_gen::generate(&opts, &mut |_| {}).unwrap();
-    let world = iocmatch_gen::World::new(9, 10);
-    let rows = iocmatch_gen::indicators::rows(&world, 500, 9);
-    let mut f = std::fs::File::create(dir.path().join("iocs.csv")).unwrap();
-    iocmatch_gen::indicators::write_csv(&rows, &mut f).unwrap();
+    generate(
+        dir.path(),
+        iocmatch_gen::Layout::Storage,
+        true,
+        1_000_000,
+        9,
+        0.02,
+        0.05,
+    );
     let o = replay_in(
         dir.path(),
         &[
@@ -299,28 +290,16 @@ fn a_closed_pipe_ends_quietly_with_the_runs_own_status() {
     // Far more hits than a pipe holds (64 KiB), so the writer meets the
     // closed pipe.
     let dir = tempfile::tempdir().unwrap();
-    let opts = iocmatch_gen::Options {
-        out: dir.path().to_path_buf(),
-        layout: iocmatch_gen::Layout::Jsonl,
-        gzip: false,
-        size: 3_000_000,
-        seed: 5,
-        hit_rate: 0.3,
-        duplicate_rate: 0.0,
-        damage_rate: 0.0,
-        start: 1_784_332_800_000_000_000,
-        hours: 2,
-        bad: 10,
-    };
-    iocmatch_gen::generate(&opts, &mut |_| {}).unwrap();
-    let world = iocmatch_gen::World::new(5, 10);
-    let rows = iocmatch_gen::indicators::rows(&world, 500, 5);
+    generate(
+        dir.path(),
+        iocmatch_gen::Layout::Jsonl,
+        false,
+        3_000_000,
+        5,
+        0.3,
+        0.0,
+    );
     let set = dir.path().join("iocs.csv");
-    iocmatch_gen::indicators::write_csv(
-        &rows,
-        &mut std::fs::File::create(&set).unwrap(),
-    )
-    .unwrap();
     let bad = crate::indicators("invalid.csv");
     let export = dir.path().join("export");
     let replay_dir = crate::testdata().join("replay");
@@ -459,4 +438,36 @@ fn output_files_are_whole_or_absent() {
     names.sort();
     assert_eq!(names, ["hits.jsonl", "report.json"]);
     assert_eq!(std::fs::read_to_string(&hits).unwrap().lines().count(), 68);
+}
+
+/// A generated export (under `dir/export`) and 500 indicators of its
+/// world (`dir/iocs.csv`).
+#[allow(clippy::too_many_arguments)]
+fn generate(
+    dir: &Path,
+    layout: iocmatch_gen::Layout,
+    gzip: bool,
+    size: u64,
+    seed: u64,
+    hit_rate: f64,
+    duplicate_rate: f64,
+) {
+    let opts = iocmatch_gen::Options {
+        out: dir.to_path_buf(),
+        layout,
+        gzip,
+        size,
+        seed,
+        hit_rate,
+        duplicate_rate,
+        damage_rate: 0.0,
+        start: 1_784_332_800_000_000_000,
+        hours: 2,
+        bad: 10,
+    };
+    iocmatch_gen::generate(&opts, &mut |_| {}).unwrap();
+    let world = iocmatch_gen::World::new(seed, 10);
+    let rows = iocmatch_gen::indicators::rows(&world, 500, seed);
+    let mut f = std::fs::File::create(dir.join("iocs.csv")).unwrap();
+    iocmatch_gen::indicators::write_csv(&rows, &mut f).unwrap();
 }

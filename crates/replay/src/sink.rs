@@ -66,54 +66,37 @@ pub trait Sink {
     }
 }
 
-/// Forwards every call to the sink behind the reference.
-impl<S: Sink + ?Sized> Sink for &mut S {
-    type Error = S::Error;
+/// Sinks behind a reference or a box forward every call to the sink
+/// itself (`Box<dyn Sink<Error = E>>` lets a caller choose a sink at run
+/// time).
+macro_rules! forward_sink {
+    ($($ptr:ty),*) => {$(
+        impl<S: Sink + ?Sized> Sink for $ptr {
+            type Error = S::Error;
 
-    fn begin(&mut self, inputs: &[Input]) -> Result<(), Self::Error> {
-        (**self).begin(inputs)
-    }
-    fn hit(&mut self, hit: &Hit) -> Result<bool, Self::Error> {
-        (**self).hit(hit)
-    }
-    fn alert_opened(&mut self, alert: &Alert) -> Result<bool, Self::Error> {
-        (**self).alert_opened(alert)
-    }
-    fn rejected(&mut self, r: &Rejected) -> Result<bool, Self::Error> {
-        (**self).rejected(r)
-    }
-    fn progress(&mut self, done: u64, total: u64, records: u64) {
-        (**self).progress(done, total, records);
-    }
-    fn finish(&mut self, report: &Report) -> Result<(), Self::Error> {
-        (**self).finish(report)
-    }
+            fn begin(&mut self, inputs: &[Input]) -> Result<(), Self::Error> {
+                (**self).begin(inputs)
+            }
+            fn hit(&mut self, hit: &Hit) -> Result<bool, Self::Error> {
+                (**self).hit(hit)
+            }
+            fn alert_opened(&mut self, alert: &Alert) -> Result<bool, Self::Error> {
+                (**self).alert_opened(alert)
+            }
+            fn rejected(&mut self, r: &Rejected) -> Result<bool, Self::Error> {
+                (**self).rejected(r)
+            }
+            fn progress(&mut self, done: u64, total: u64, records: u64) {
+                (**self).progress(done, total, records);
+            }
+            fn finish(&mut self, report: &Report) -> Result<(), Self::Error> {
+                (**self).finish(report)
+            }
+        }
+    )*};
 }
 
-/// Forwards every call to the boxed sink (`Box<dyn Sink<Error = E>>`
-/// lets a caller choose a sink at run time).
-impl<S: Sink + ?Sized> Sink for Box<S> {
-    type Error = S::Error;
-
-    fn begin(&mut self, inputs: &[Input]) -> Result<(), Self::Error> {
-        (**self).begin(inputs)
-    }
-    fn hit(&mut self, hit: &Hit) -> Result<bool, Self::Error> {
-        (**self).hit(hit)
-    }
-    fn alert_opened(&mut self, alert: &Alert) -> Result<bool, Self::Error> {
-        (**self).alert_opened(alert)
-    }
-    fn rejected(&mut self, r: &Rejected) -> Result<bool, Self::Error> {
-        (**self).rejected(r)
-    }
-    fn progress(&mut self, done: u64, total: u64, records: u64) {
-        (**self).progress(done, total, records);
-    }
-    fn finish(&mut self, report: &Report) -> Result<(), Self::Error> {
-        (**self).finish(report)
-    }
-}
+forward_sink!(&mut S, Box<S>);
 
 /// A sink that keeps everything, for tests and small runs.
 #[derive(Debug, Default)]
