@@ -296,14 +296,19 @@ impl Warninglist {
 
     /// Whether `value` (an indicator's normal form) is on the list.
     pub fn contains(&self, ty: IndicatorType, value: &str) -> bool {
-        let v = value.to_lowercase();
+        self.matches(ty, value, &value.to_lowercase())
+    }
+
+    /// [`contains`](Warninglist::contains), with the value's lower case
+    /// made once by the caller for every list.
+    fn matches(&self, ty: IndicatorType, value: &str, v: &str) -> bool {
         match self.kind {
             ListKind::String => {
-                self.exact.contains(&v)
-                    || host_of(ty, &v).is_some_and(|h| self.exact.contains(h))
+                self.exact.contains(v)
+                    || host_of(ty, v).is_some_and(|h| self.exact.contains(h))
             }
             ListKind::Hostname => {
-                host_of(ty, &v).is_some_and(|h| self.host_listed(h))
+                host_of(ty, v).is_some_and(|h| self.host_listed(h))
             }
             ListKind::Substring => {
                 self.substrings.iter().any(|s| v.contains(s.as_str()))
@@ -471,9 +476,10 @@ impl Warninglists {
     /// The lists `indicator` is on.
     pub fn check(&self, indicator: &Indicator) -> Vec<ListHit<'_>> {
         let (ty, v) = (indicator.indicator_type(), indicator.value());
+        let lower = v.to_lowercase();
         self.lists
             .iter()
-            .filter(|l| l.applies_to(ty) && l.contains(ty, v))
+            .filter(|l| l.applies_to(ty) && l.matches(ty, v, &lower))
             .map(|l| ListHit { list: &l.name, kind: l.kind })
             .collect()
     }

@@ -18,7 +18,7 @@
 //! [`GateCounter`] is the [`Sink`] that counts what the verdicts need
 //! while replay runs, so the gate costs one replay.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 use iocmatch_core::warninglist::Warninglists;
 use iocmatch_core::{Action, IndicatorId, IndicatorSet};
@@ -105,14 +105,15 @@ pub struct GateCounter<'s> {
     set: &'s IndicatorSet,
     /// (indicator, day since the epoch) → alerting hits.
     per_day: HashMap<(IndicatorId, i64), u64>,
-    /// (allowed, blocking) → hits suppressed.
-    shadows: HashMap<(IndicatorId, IndicatorId), u64>,
+    /// (allowed, blocking) → hits suppressed; ordered, so reasons come
+    /// in the same order every run.
+    shadows: BTreeMap<(IndicatorId, IndicatorId), u64>,
 }
 
 impl<'s> GateCounter<'s> {
     /// A counter for `set`.
     pub fn new(set: &'s IndicatorSet) -> Self {
-        GateCounter { set, per_day: HashMap::new(), shadows: HashMap::new() }
+        GateCounter { set, per_day: HashMap::new(), shadows: BTreeMap::new() }
     }
 }
 
@@ -178,6 +179,8 @@ pub fn verdicts(
     t: &Thresholds,
 ) -> Vec<IndicatorVerdict> {
     let storms = replay.map(|(_, c)| max_per_day(c)).unwrap_or_default();
+    let shadows =
+        replay.map(|(_, c)| shadow_reasons(set, c)).unwrap_or_default();
     let fleet = replay.map_or(0, |(r, _)| r.totals.devices);
     set.iter()
         .map(|(id, i)| {
@@ -195,7 +198,7 @@ pub fn verdicts(
             }
             let stats = replay.map(|(r, _)| r.stats(id)).unwrap_or_default();
             let share = |n: u64| if fleet == 0 { 0.0 } else { n as f64 / fleet as f64 };
-            if let Some((_, c)) = replay {
+            if replay.is_some() {
                 if blocks(i.action()) {
                     if stats.devices >= t.block_devices {
                         add("devices", Verdict::Block, format!("seen on {} devices in the replay (limit {}): a {} would stop it there", stats.devices, t.block_devices, i.action()));
@@ -213,16 +216,8 @@ pub fn verdicts(
                         add("alert_share", Verdict::Warn, format!("alerts on {:.1} % of the {fleet} devices (limit {:.1} %)", share(stats.devices) * 100.0, t.alert_device_share * 100.0));
                     }
                 }
-                for (&(allowed, blocked), &n) in &c.shadows {
-                    if allowed == id {
-                        let b = set.get(blocked);
-                        add("shadows_block", Verdict::Warn, format!("suppressed {} {} {} on {n} hits", b.action(), b.indicator_type(), b.value()));
-                    } else if blocked == id {
-                        let a = set.get(allowed);
-                        add("shadowed_by_allow", Verdict::Warn, format!("suppressed on {n} hits by Allowed {} {}", a.indicator_type(), a.value()));
-                    }
-                }
             }
+            reasons.extend(shadows.get(&id).into_iter().flatten().cloned());
             reasons.sort_by_key(|r| std::cmp::Reverse(r.verdict));
             IndicatorVerdict {
                 id: id.0,
@@ -237,6 +232,38 @@ pub fn verdicts(
             }
         })
         .collect()
+}
+
+/// The shadowing reasons of each indicator involved: the Allowed one
+/// and the blocking one it suppressed.
+fn shadow_reasons(
+    set: &IndicatorSet,
+    c: &GateCounter<'_>,
+) -> HashMap<IndicatorId, Vec<Reason>> {
+    let mut out: HashMap<IndicatorId, Vec<Reason>> = HashMap::new();
+    for (&(allowed, blocked), &n) in &c.shadows {
+        let (a, b) = (set.get(allowed), set.get(blocked));
+        out.entry(allowed).or_default().push(Reason {
+            code: "shadows_block",
+            verdict: Verdict::Warn,
+            message: format!(
+                "suppressed {} {} {} on {n} hits",
+                b.action(),
+                b.indicator_type(),
+                b.value()
+            ),
+        });
+        out.entry(blocked).or_default().push(Reason {
+            code: "shadowed_by_allow",
+            verdict: Verdict::Warn,
+            message: format!(
+                "suppressed on {n} hits by Allowed {} {}",
+                a.indicator_type(),
+                a.value()
+            ),
+        });
+    }
+    out
 }
 
 /// Per indicator: its busiest day's alerting hits, and the day.

@@ -200,7 +200,7 @@ pub fn write_page(p: &Page<'_>, w: &mut dyn Write) -> io::Result<()> {
     }
     rejected_indicators(&mut h, p);
     if let Some(v) = p.verdicts {
-        verdicts(&mut h, p, v);
+        verdicts(&mut h, v);
     }
     let _ = write!(
         h,
@@ -393,8 +393,7 @@ fn rejected_indicators(h: &mut String, p: &Page<'_>) {
     h.push_str("</section>");
 }
 
-fn verdicts(h: &mut String, p: &Page<'_>, v: &[IndicatorVerdict]) {
-    let _ = p;
+fn verdicts(h: &mut String, v: &[IndicatorVerdict]) {
     let mut rows: Vec<&IndicatorVerdict> = v.iter().collect();
     rows.sort_by_key(|x| std::cmp::Reverse(x.verdict));
     h.push_str("<section><h2>Gate verdicts</h2><table><tr><th>verdict</th><th>type</th><th>value</th><th>action</th><th>reasons</th></tr>");

@@ -98,6 +98,33 @@ macro_rules! forward_sink {
 
 forward_sink!(&mut S, Box<S>);
 
+/// An optional sink: `None` takes everything and keeps nothing (a
+/// counter that only some runs want costs nothing in the others).
+impl<S: Sink> Sink for Option<S> {
+    type Error = S::Error;
+
+    fn begin(&mut self, inputs: &[Input]) -> Result<(), Self::Error> {
+        self.as_mut().map_or(Ok(()), |s| s.begin(inputs))
+    }
+    fn hit(&mut self, hit: &Hit) -> Result<bool, Self::Error> {
+        self.as_mut().map_or(Ok(true), |s| s.hit(hit))
+    }
+    fn alert_opened(&mut self, alert: &Alert) -> Result<bool, Self::Error> {
+        self.as_mut().map_or(Ok(true), |s| s.alert_opened(alert))
+    }
+    fn rejected(&mut self, r: &Rejected) -> Result<bool, Self::Error> {
+        self.as_mut().map_or(Ok(true), |s| s.rejected(r))
+    }
+    fn progress(&mut self, done: u64, total: u64, records: u64) {
+        if let Some(s) = self {
+            s.progress(done, total, records);
+        }
+    }
+    fn finish(&mut self, report: &Report) -> Result<(), Self::Error> {
+        self.as_mut().map_or(Ok(()), |s| s.finish(report))
+    }
+}
+
 /// A sink that keeps everything, for tests and small runs.
 #[derive(Debug, Default)]
 pub struct Collect {

@@ -53,7 +53,9 @@ pub fn run(args: &ReplayArgs) -> anyhow::Result<ExitCode> {
             }
         },
     };
-    let timeline = iocmatch_replay::html::Timeline::new();
+    // Hits per hour are counted only for the HTML report.
+    let timeline =
+        args.html.is_some().then(iocmatch_replay::html::Timeline::new);
     let mut sink = Progress {
         inner: Tee { first: hits, second: timeline },
         bar: progress_bar(args, &inputs),
@@ -74,7 +76,7 @@ pub fn run(args: &ReplayArgs) -> anyhow::Result<ExitCode> {
             title: "iocmatch replay",
             set: &ls.set,
             report: Some(&report),
-            timeline: Some(&sink.inner.second),
+            timeline: sink.inner.second.as_ref(),
             rejected_indicators: &ls.loaded.rejected,
             verdicts: None,
         };
