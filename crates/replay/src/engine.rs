@@ -4,14 +4,16 @@
 //! stays bounded whatever the input size.
 
 use std::collections::{BTreeMap, HashSet};
-use std::io::Read;
-use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use iocmatch_core::IndicatorSet;
 use rayon::prelude::*;
 
+use crate::ahead::{Ahead, BOM, InOrder, Msg, Reader};
 use crate::chunk::{ChunkOut, Filters, Worker};
+use crate::decode::{Decoding, damage_of};
 use crate::hit::{Event, Hit, RejectReason, Rejected};
 use crate::input::{Input, MmapChoice};
 use crate::parse::Parser;
@@ -45,6 +47,8 @@ pub struct ReplayOptions {
     evidence_limit: usize,
     parser: Parser,
     count_devices: bool,
+    lookahead: Option<usize>,
+    decoding: Decoding,
 }
 
 /// The smallest chunk: below it, per-chunk costs dominate, and a stream
@@ -67,6 +71,8 @@ impl Default for ReplayOptions {
             evidence_limit: 10,
             parser: Parser::Fast,
             count_devices: false,
+            lookahead: None,
+            decoding: Decoding::default(),
         }
     }
 }
@@ -194,6 +200,23 @@ impl ReplayOptionsBuilder {
         self
     }
 
+    /// Streamed inputs (gzip, Avro, exports, blobs) read at once, each
+    /// on a thread of its own: gzip inflates on one core per file, and
+    /// blobs download while earlier ones are evaluated. Default: one per
+    /// worker thread; at least 1.
+    pub fn lookahead(&mut self, inputs: usize) -> &mut Self {
+        self.opts.lookahead = Some(inputs);
+        self
+    }
+
+    /// The table of export rows (CSV or JSON from Advanced Hunting, Log
+    /// Analytics or Sentinel) that name none in a `Type` or `Table`
+    /// column; checked like [`tables`](ReplayOptionsBuilder::tables).
+    pub fn export_table(&mut self, name: &str) -> &mut Self {
+        self.opts.decoding.table = Some(crate::table::user_name(name));
+        self
+    }
+
     /// The checked options.
     ///
     /// # Errors
@@ -212,7 +235,20 @@ impl ReplayOptionsBuilder {
         {
             return Err(OptionsError::EmptyWindow { from, to });
         }
+        if o.lookahead == Some(0) {
+            return Err(OptionsError::ZeroLookahead);
+        }
         let mut opts = o.clone();
+        // A fresh count per build: runs of one options value add up.
+        opts.decoding.assumed_utc = Default::default();
+        if let Some(t) = &opts.decoding.table {
+            match crate::table::known(t) {
+                Some(k) => opts.decoding.table = Some(k.to_owned()),
+                None => {
+                    return Err(OptionsError::UnknownTable { name: t.clone() });
+                }
+            }
+        }
         if let Some(tables) = &mut opts.tables {
             for t in tables.iter_mut() {
                 match crate::table::known(t) {
@@ -235,6 +271,8 @@ impl ReplayOptionsBuilder {
 pub enum OptionsError {
     /// No worker threads.
     ZeroThreads,
+    /// No input may be read.
+    ZeroLookahead,
     /// A chunk size outside [`MIN_CHUNK_SIZE`]..=[`MAX_CHUNK_SIZE`].
     ChunkSize {
         /// The size asked for.
@@ -259,6 +297,9 @@ impl std::fmt::Display for OptionsError {
         match self {
             OptionsError::ZeroThreads => {
                 f.write_str("the thread count must be at least 1")
+            }
+            OptionsError::ZeroLookahead => {
+                f.write_str("the inputs read at once must be at least 1")
             }
             OptionsError::ChunkSize { given } => write!(
                 f,
@@ -373,29 +414,46 @@ impl<'s> Replayer<'s> {
             threads,
             chunk: self.opts.chunk_size,
         };
-        for input in inputs {
-            m.start_file(input);
-            let map = match (&input.path, input.is_gzip()) {
-                (Some(p), false) => self.opts.mmap.open(p),
-                _ => None,
-            };
-            match map {
-                Some(map) => run.slice(&map, Some(&map), &mut m)?,
-                None => match run.stream(input, &mut m) {
-                    // A damaged gzip file is a rejection of that file;
-                    // the run goes on with the next.
-                    Err(ReplayError::Io { error, .. })
-                        if input.is_gzip() && damaged(&error) =>
-                    {
-                        m.reject_rest(RejectReason::DamagedGzip)?;
-                    }
-                    other => other?,
-                },
+        let cancel = AtomicBool::new(false);
+        let spare = Mutex::new(Vec::new());
+        let reader = Reader {
+            set: self.set,
+            filters: &filters,
+            pool: &pool,
+            decoding: &self.opts.decoding,
+            chunk: self.opts.chunk_size,
+            inflight: threads * 2,
+            cancel: &cancel,
+            spare: &spare,
+        };
+        let streamed: Vec<bool> = inputs
+            .iter()
+            .map(|i| !(self.opts.mmap.allowed() && i.mappable()))
+            .collect();
+        let lookahead = self.opts.lookahead.unwrap_or(threads);
+        std::thread::scope(|scope| {
+            // Readers still running stop when the merger leaves, for
+            // whatever reason.
+            let _stop = CancelOnDrop(&cancel);
+            let mut ahead =
+                Ahead::new(scope, &reader, inputs, streamed, lookahead);
+            for (i, input) in inputs.iter().enumerate() {
+                m.start_file(input);
+                let map = match input.path() {
+                    Some(p) if input.mappable() => self.opts.mmap.open(p),
+                    _ => None,
+                };
+                match map {
+                    Some(map) => run.slice(&map, Some(&map), &mut m)?,
+                    None => merge_stream(input, ahead.take(i), &mut m)?,
+                }
+                if m.stopped {
+                    break;
+                }
             }
-            if m.stopped {
-                break;
-            }
-        }
+            Ok::<(), ReplayError<S::Error>>(())
+        })?;
+        m.totals.assumed_utc = self.opts.decoding.assumed_utc();
         let report = m.finish(start);
         sink.finish(&report).map_err(ReplayError::Sink)?;
         Ok(report)
@@ -452,128 +510,50 @@ impl Run<'_> {
         }
         Ok(())
     }
+}
 
-    /// A stream (gzip, standard input, or a file not mapped): read in
-    /// whole-line chunks, a bounded batch at a time. The next batch is
-    /// read (and decompressed) while the workers evaluate the current one.
-    fn stream<S: Sink>(
-        &self,
-        input: &Input,
-        m: &mut Merger<'_, S>,
-    ) -> Result<(), ReplayError<S::Error>> {
-        let io_err =
-            |error| ReplayError::Io { input: input.name.clone(), error };
-        let mut reader = Batches {
-            reader: input.reader().map_err(io_err)?,
-            carry: Vec::new(),
-            spare: Vec::new(),
-            eof: false,
-            chunk: self.chunk,
-            per_batch: self.threads * 2,
-        };
-        let mut next = reader.next_batch().map_err(io_err)?;
-        if let Some(first) = next.first_mut()
-            && first.starts_with(BOM)
-        {
-            first.drain(..BOM.len());
-        }
-        while !next.is_empty() {
-            let current = next;
-            let views: Vec<&[u8]> =
-                current.iter().map(Vec::as_slice).collect();
-            let (outs, read) = self.pool.install(|| {
-                rayon::join(
-                    || self.batch(&views, None),
-                    || reader.next_batch(),
-                )
-            });
-            for (c, out) in views.iter().zip(outs) {
-                m.merge(c.len() as u64, out)?;
+/// Merges a streamed input's chunks as its reader sends them. A damaged
+/// file (gzip, Avro, an export) is a rejection of its rest, and the run
+/// goes on with the next input.
+fn merge_stream<S: Sink>(
+    input: &Input,
+    rx: std::sync::mpsc::Receiver<Msg>,
+    m: &mut Merger<'_, S>,
+) -> Result<(), ReplayError<S::Error>> {
+    let mut chunks = InOrder::new(rx);
+    loop {
+        match chunks.next() {
+            Ok(Some((len, out))) => {
+                m.merge(len, out)?;
                 if m.stopped {
                     return Ok(());
                 }
             }
-            reader.spare.extend(current);
-            next = read.map_err(io_err)?;
+            Ok(None) => return Ok(()),
+            Err(error) => {
+                return match damage_of(&error, input.is_gzip()) {
+                    Some(reason) => m.reject_rest(reason),
+                    None => Err(ReplayError::Io {
+                        input: input.name.clone(),
+                        error,
+                    }),
+                };
+            }
         }
-        Ok(())
     }
 }
 
-/// Whether `e` is flate2's word for data that is not (or no longer)
-/// gzip, rather than a failure to read the file.
-fn damaged(e: &std::io::Error) -> bool {
-    matches!(
-        e.kind(),
-        std::io::ErrorKind::InvalidInput
-            | std::io::ErrorKind::InvalidData
-            | std::io::ErrorKind::UnexpectedEof
-    )
-}
+/// Tells the readers to stop when dropped.
+struct CancelOnDrop<'a>(&'a AtomicBool);
 
-/// A UTF-8 byte order mark: exports have none, but files saved by some
-/// Windows tools start with one, and it would spoil the first line.
-const BOM: &[u8] = b"\xEF\xBB\xBF";
+impl Drop for CancelOnDrop<'_> {
+    fn drop(&mut self) {
+        self.0.store(true, Ordering::Relaxed);
+    }
+}
 
 fn strip_bom(bytes: &[u8]) -> &[u8] {
     bytes.strip_prefix(BOM).unwrap_or(bytes)
-}
-
-/// Reads a stream as batches of chunks that end at a newline.
-struct Batches {
-    reader: Box<dyn Read + Send>,
-    /// The partial last line, carried into the next chunk.
-    carry: Vec<u8>,
-    /// Buffers of evaluated chunks, reused: fresh 4 MiB buffers would
-    /// cost a page fault and a zeroed page every 4 KiB.
-    spare: Vec<Vec<u8>>,
-    eof: bool,
-    chunk: usize,
-    per_batch: usize,
-}
-
-impl Batches {
-    /// The next batch; empty at the end of the input.
-    fn next_batch(&mut self) -> std::io::Result<Vec<Vec<u8>>> {
-        let mut chunks = Vec::with_capacity(self.per_batch);
-        while chunks.len() < self.per_batch && !self.eof {
-            let mut buf = self.spare.pop().unwrap_or_default();
-            buf.clear();
-            buf.append(&mut self.carry);
-            let want = buf.len() + self.chunk;
-            self.eof = fill(&mut self.reader, &mut buf, want)?;
-            if !self.eof {
-                // A line longer than a chunk keeps growing until whole.
-                match memchr::memrchr(b'\n', &buf) {
-                    Some(i) => {
-                        self.carry.extend_from_slice(&buf[i + 1..]);
-                        buf.truncate(i + 1);
-                    }
-                    None => {
-                        self.carry = buf;
-                        continue;
-                    }
-                }
-            }
-            if !buf.is_empty() {
-                chunks.push(buf);
-            }
-        }
-        Ok(chunks)
-    }
-}
-
-/// Reads until `buf` holds `want` bytes; true at the end of the input.
-/// `read_to_end` fills spare capacity without zeroing it first.
-fn fill(
-    r: &mut dyn Read,
-    buf: &mut Vec<u8>,
-    want: usize,
-) -> std::io::Result<bool> {
-    let need = want.saturating_sub(buf.len());
-    buf.reserve(need);
-    let got = r.take(need as u64).read_to_end(buf)?;
-    Ok(got < need)
 }
 
 /// Cuts `bytes` into chunks of about `size` bytes that end at a newline.

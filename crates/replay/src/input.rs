@@ -5,71 +5,106 @@ use std::fs::File;
 use std::io::{self, Read};
 use std::path::{Path, PathBuf};
 
-/// The first two bytes of every gzip member.
-const GZIP_MAGIC: [u8; 2] = [0x1f, 0x8b];
+use crate::decode::{self, Decoding, GZIP_MAGIC};
 
-/// One input file.
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+/// One input: a file, standard input, or a blob.
+#[derive(Clone, Debug)]
 pub struct Input {
     /// The path as given, or as found under a given folder; `-` for
-    /// standard input.
+    /// standard input; the URL of a blob.
     pub name: String,
-    /// `None` for standard input.
-    pub path: Option<PathBuf>,
+    source: Source,
 }
+
+#[derive(Clone, Debug)]
+enum Source {
+    Stdin,
+    File(PathBuf),
+}
+
+/// Inputs are the same when their names are: a file named twice is
+/// read once.
+impl PartialEq for Input {
+    fn eq(&self, other: &Self) -> bool {
+        self.name == other.name
+    }
+}
+
+impl Eq for Input {}
 
 impl Input {
     /// A file, named as given.
     pub fn file(path: impl AsRef<Path>) -> Input {
         let path = path.as_ref();
-        Input { name: path.display().to_string(), path: Some(path.to_owned()) }
+        Input {
+            name: path.display().to_string(),
+            source: Source::File(path.to_owned()),
+        }
+    }
+
+    /// Standard input.
+    pub fn stdin() -> Input {
+        Input { name: "-".into(), source: Source::Stdin }
+    }
+
+    /// The file's path; `None` for standard input and blobs.
+    pub fn path(&self) -> Option<&Path> {
+        match &self.source {
+            Source::File(p) => Some(p),
+            Source::Stdin => None,
+        }
     }
 
     /// True when the file is gzip: it starts with gzip's magic bytes, or
     /// its name ends in `.gz` (a `.gz` that is not gzip is then reported
-    /// as damaged, not read as text). Standard input is sniffed as it is
-    /// read ([`Input::reader`]).
+    /// as damaged, not read as text). Standard input and blobs are
+    /// sniffed as they are read.
     pub fn is_gzip(&self) -> bool {
         if self.name.ends_with(".gz") {
             return true;
         }
-        let Some(p) = &self.path else { return false };
+        let Some(p) = self.path() else { return false };
         let mut magic = [0u8; 2];
         File::open(p).and_then(|mut f| f.read_exact(&mut magic)).is_ok()
             && magic == GZIP_MAGIC
     }
 
-    /// The file's size on disk, when known.
+    /// The input's size in bytes as stored (compressed, for gzip), when
+    /// known.
     pub fn size(&self) -> Option<u64> {
-        self.path
-            .as_ref()
-            .and_then(|p| std::fs::metadata(p).ok())
-            .map(|m| m.len())
+        self.path().and_then(|p| std::fs::metadata(p).ok()).map(|m| m.len())
     }
 
-    /// A streaming reader of the decompressed bytes.
+    /// A streaming reader of the input as JSON Lines: gzip inflated,
+    /// Avro and export files decoded, with the default [`Decoding`].
     ///
     /// # Errors
     ///
-    /// When the file cannot be opened.
+    /// When the input cannot be opened, or its first bytes cannot be
+    /// decoded.
     pub fn reader(&self) -> io::Result<Box<dyn Read + Send>> {
-        let Some(p) = &self.path else {
-            // Standard input: gzip if its first bytes say so.
-            let mut stdin = io::BufReader::with_capacity(1 << 16, io::stdin());
-            let gz =
-                io::BufRead::fill_buf(&mut stdin)?.starts_with(&GZIP_MAGIC);
-            return Ok(if gz {
-                Box::new(flate2::read::MultiGzDecoder::new(stdin))
-            } else {
-                Box::new(stdin)
-            });
+        self.reader_with(&Decoding::default())
+    }
+
+    /// [`reader`](Input::reader), decoding as `how` says.
+    ///
+    /// # Errors
+    ///
+    /// As [`reader`](Input::reader).
+    pub fn reader_with(
+        &self,
+        how: &Decoding,
+    ) -> io::Result<Box<dyn Read + Send>> {
+        let raw: Box<dyn Read + Send> = match &self.source {
+            Source::Stdin => Box::new(io::stdin()),
+            Source::File(p) => Box::new(File::open(p)?),
         };
-        let raw = File::open(p)?;
-        Ok(if self.is_gzip() {
-            Box::new(flate2::read::MultiGzDecoder::new(raw))
-        } else {
-            Box::new(raw)
-        })
+        decode::json_lines(raw, self.name.ends_with(".gz"), how)
+    }
+
+    /// Whether the input is plain JSON Lines that could be mapped.
+    pub(crate) fn mappable(&self) -> bool {
+        self.path().is_some() && !self.is_gzip()
     }
 }
 
@@ -98,17 +133,14 @@ pub fn discover_with(
     let mut out = Vec::new();
     for p in paths {
         if p.as_os_str() == "-" {
-            out.push(Input { name: "-".into(), path: None });
+            out.push(Input::stdin());
             continue;
         }
         let meta = std::fs::metadata(p).map_err(|e| with_path(p, e))?;
         if meta.is_dir() {
             walk(p, keep, &mut out)?;
         } else {
-            out.push(Input {
-                name: p.display().to_string(),
-                path: Some(p.clone()),
-            });
+            out.push(Input::file(p));
         }
     }
     out.sort_by(|a, b| a.name.as_bytes().cmp(b.name.as_bytes()));
@@ -134,10 +166,7 @@ fn walk(
                 .and_then(|n| n.to_str())
                 .is_some_and(|n| n.starts_with('.'));
             if !hidden && keep(&path) {
-                out.push(Input {
-                    name: path.display().to_string(),
-                    path: Some(path),
-                });
+                out.push(Input::file(&path));
             }
         }
     }
@@ -168,6 +197,11 @@ impl MmapChoice {
     /// Never map; always read (the safe default).
     pub fn never() -> MmapChoice {
         MmapChoice(false)
+    }
+
+    /// Whether mapping is allowed.
+    pub(crate) fn allowed(self) -> bool {
+        self.0
     }
 
     /// Maps `path` if allowed and possible.

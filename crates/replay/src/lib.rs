@@ -42,7 +42,9 @@
 #![deny(missing_docs)]
 #![deny(rustdoc::broken_intra_doc_links)]
 
+mod ahead;
 mod chunk;
+pub mod decode;
 mod engine;
 pub mod evaluate;
 pub mod fast;
@@ -60,6 +62,7 @@ mod sink;
 pub mod table;
 pub mod time;
 
+pub use decode::Decoding;
 pub use engine::{
     MAX_CHUNK_SIZE, MIN_CHUNK_SIZE, OptionsError, ReplayError, ReplayOptions,
     ReplayOptionsBuilder, Replayer,

@@ -49,6 +49,9 @@ pub struct Totals {
     /// when [`count_devices`](crate::ReplayOptionsBuilder::count_devices)
     /// is set, else 0.
     pub devices: u64,
+    /// Timestamps of CSV or JSON exports that named no time zone, read
+    /// as UTC (the report states it).
+    pub assumed_utc: u64,
 }
 
 impl Totals {

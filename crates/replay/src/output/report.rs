@@ -30,6 +30,10 @@ pub struct ReportRecord<'a, I = Vec<IndicatorStatsRecord<'a>>> {
 #[allow(missing_docs)]
 pub struct TotalsRecord<'a> {
     pub alerts: u64,
+    /// Export timestamps without a time zone, read as UTC (absent when
+    /// none).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub assumed_utc: u64,
     pub bytes: u64,
     pub duplicates: u64,
     pub effective_hits: u64,
@@ -170,6 +174,7 @@ impl<'a> ReportRecord<'a, StreamedIndicators<'a>> {
         };
         let totals = TotalsRecord {
             alerts: t.alerts,
+            assumed_utc: t.assumed_utc,
             bytes: t.bytes,
             duplicates: t.duplicates,
             effective_hits: t.effective_hits,
@@ -209,4 +214,8 @@ pub fn write_report(
     serde_json::to_writer_pretty(&mut *w, &record)?;
     writeln!(w)?;
     w.flush()
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }

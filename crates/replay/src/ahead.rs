@@ -1,0 +1,327 @@
+//! Streamed inputs (gzip, Avro, exports, blobs, standard input) read
+//! ahead: each input has a reader thread that decodes it into chunks of
+//! whole lines and hands every chunk to the worker pool as soon as it is
+//! read. Up to `lookahead` inputs are read at once, so several gzip files
+//! inflate in parallel (inflating is single-threaded per file) and blobs
+//! download while earlier ones are evaluated. Only results wait for their
+//! turn to be merged, in input order; raw bytes in flight are bounded per
+//! reader ([`Reader::inflight`]), so memory stays bounded too.
+
+use std::cell::RefCell;
+use std::collections::{BTreeMap, HashMap};
+use std::io::{self, Read};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::{Receiver, Sender, channel};
+use std::sync::{Condvar, Mutex};
+
+use iocmatch_core::IndicatorSet;
+
+use crate::chunk::{ChunkOut, Filters, Worker};
+use crate::decode::Decoding;
+use crate::input::Input;
+
+thread_local! {
+    /// Each pool thread's worker state, reused across chunks and inputs.
+    static WORKER: RefCell<Worker> = RefCell::default();
+}
+
+/// What a reader sends the merger.
+pub(crate) enum Msg {
+    /// One evaluated chunk: its place in the input, its length in bytes.
+    Chunk { seq: u64, len: u64, out: ChunkOut },
+    /// The input is done (every chunk was sent before this), or failed.
+    End(io::Result<()>),
+}
+
+/// The parts of a run every reader shares.
+pub(crate) struct Reader<'a> {
+    pub set: &'a IndicatorSet,
+    pub filters: &'a Filters,
+    pub pool: &'a rayon::ThreadPool,
+    pub decoding: &'a Decoding,
+    pub chunk: usize,
+    /// Chunks of one input being evaluated at once: enough to keep every
+    /// worker busy, few enough to bound memory (`inflight × chunk`).
+    pub inflight: usize,
+    /// Set when the run stops (the sink said so, or an error): readers
+    /// stop at their next chunk.
+    pub cancel: &'a AtomicBool,
+    /// Buffers of evaluated chunks, reused: fresh 4 MiB buffers would cost
+    /// a page fault and a zeroed page every 4 KiB.
+    pub spare: &'a Mutex<Vec<Vec<u8>>>,
+}
+
+impl Reader<'_> {
+    /// Reads `input` to its end, sending each evaluated chunk, then `End`.
+    pub fn read(&self, input: &Input, tx: &Sender<Msg>) {
+        let gate = Gate::new(self.inflight);
+        let result = self.pool.in_place_scope(|scope| -> io::Result<()> {
+            let reader = input.reader_with(self.decoding)?;
+            let mut chunks = Chunks::new(reader, self.chunk);
+            let mut seq = 0u64;
+            while !self.cancel.load(Ordering::Relaxed) {
+                let mut buf = self
+                    .spare
+                    .lock()
+                    .map(|mut s| s.pop())
+                    .ok()
+                    .flatten()
+                    .unwrap_or_default();
+                let end = chunks.next_into(&mut buf)?;
+                if end == 0 {
+                    break;
+                }
+                let start = if seq == 0 && buf[..end].starts_with(BOM) {
+                    BOM.len()
+                } else {
+                    0
+                };
+                gate.enter();
+                let (gate, tx) = (&gate, tx.clone());
+                scope.spawn(move |_| {
+                    let bytes = &buf[start..end];
+                    let out = WORKER.with_borrow_mut(|w| {
+                        w.run(self.set, self.filters, bytes)
+                    });
+                    let len = bytes.len() as u64;
+                    // The merger may be gone (the run stopped): fine.
+                    let _ = tx.send(Msg::Chunk { seq, len, out });
+                    if let Ok(mut spare) = self.spare.lock()
+                        && spare.len() < 4 * self.inflight
+                    {
+                        spare.push(buf);
+                    }
+                    gate.leave();
+                });
+                seq += 1;
+            }
+            Ok(())
+        });
+        let _ = tx.send(Msg::End(result));
+    }
+}
+
+/// Starts readers for the streamed inputs, at most `lookahead` at once,
+/// in input order, and hands out their channels as the merger reaches
+/// each input.
+pub(crate) struct Ahead<'scope, 'env> {
+    scope: &'scope std::thread::Scope<'scope, 'env>,
+    reader: &'env Reader<'env>,
+    inputs: &'env [Input],
+    /// Which inputs are streamed (the others are mapped by the merger).
+    streamed: Vec<bool>,
+    lookahead: usize,
+    started: HashMap<usize, Receiver<Msg>>,
+    /// The next input to consider starting.
+    next: usize,
+}
+
+impl<'scope, 'env> Ahead<'scope, 'env> {
+    pub fn new(
+        scope: &'scope std::thread::Scope<'scope, 'env>,
+        reader: &'env Reader<'env>,
+        inputs: &'env [Input],
+        streamed: Vec<bool>,
+        lookahead: usize,
+    ) -> Self {
+        Ahead {
+            scope,
+            reader,
+            inputs,
+            streamed,
+            lookahead: lookahead.max(1),
+            started: HashMap::new(),
+            next: 0,
+        }
+    }
+
+    /// The channel of input `i` (started now if it was not), after
+    /// starting readers ahead of it.
+    pub fn take(&mut self, i: usize) -> Receiver<Msg> {
+        let rx = self.started.remove(&i).unwrap_or_else(|| self.spawn(i));
+        self.next = self.next.max(i + 1);
+        // The reader of `i` counts against the lookahead.
+        while self.started.len() + 1 < self.lookahead
+            && self.next < self.inputs.len()
+        {
+            let j = self.next;
+            self.next += 1;
+            if self.streamed[j] {
+                let rx = self.spawn(j);
+                self.started.insert(j, rx);
+            }
+        }
+        rx
+    }
+
+    fn spawn(&self, i: usize) -> Receiver<Msg> {
+        let (tx, rx) = channel();
+        let (reader, input) = (self.reader, &self.inputs[i]);
+        self.scope.spawn(move || reader.read(input, &tx));
+        rx
+    }
+}
+
+/// Receives one input's chunks and yields them in input order.
+pub(crate) struct InOrder {
+    rx: Receiver<Msg>,
+    pending: BTreeMap<u64, (u64, ChunkOut)>,
+    next: u64,
+}
+
+impl InOrder {
+    pub fn new(rx: Receiver<Msg>) -> Self {
+        InOrder { rx, pending: BTreeMap::new(), next: 0 }
+    }
+
+    /// The next chunk in order (`Ok(None)` at the end of the input).
+    pub fn next(&mut self) -> io::Result<Option<(u64, ChunkOut)>> {
+        loop {
+            if let Some(c) = self.pending.remove(&self.next) {
+                self.next += 1;
+                return Ok(Some(c));
+            }
+            match self.rx.recv() {
+                Ok(Msg::Chunk { seq, len, out }) => {
+                    self.pending.insert(seq, (len, out));
+                }
+                Ok(Msg::End(result)) => return result.map(|()| None),
+                // A reader that panicked: its input is read no further.
+                Err(_) => {
+                    return Err(io::Error::other("the input's reader stopped"));
+                }
+            }
+        }
+    }
+}
+
+/// A counting semaphore: at most `n` threads between `enter` and `leave`.
+struct Gate {
+    free: Mutex<usize>,
+    freed: Condvar,
+}
+
+impl Gate {
+    fn new(n: usize) -> Self {
+        Gate { free: Mutex::new(n.max(1)), freed: Condvar::new() }
+    }
+
+    fn enter(&self) {
+        let mut free = self.free.lock().unwrap_or_else(|e| e.into_inner());
+        while *free == 0 {
+            free = self.freed.wait(free).unwrap_or_else(|e| e.into_inner());
+        }
+        *free -= 1;
+    }
+
+    fn leave(&self) {
+        *self.free.lock().unwrap_or_else(|e| e.into_inner()) += 1;
+        self.freed.notify_one();
+    }
+}
+
+/// A UTF-8 byte order mark: exports have none, but files saved by some
+/// Windows tools start with one, and it would spoil the first line.
+pub(crate) const BOM: &[u8] = b"\xEF\xBB\xBF";
+
+/// Cuts a stream into chunks that end at a newline.
+///
+/// Buffers keep their length from use to use, and bytes are read into
+/// that initialised space: reading into spare capacity instead
+/// (`read_to_end`) zeroes it first for readers such as gzip's, which
+/// cost 4 % of a gzip replay.
+pub(crate) struct Chunks {
+    reader: Box<dyn Read + Send>,
+    /// The partial last line, carried into the next chunk.
+    carry: Vec<u8>,
+    eof: bool,
+    chunk: usize,
+}
+
+impl Chunks {
+    pub fn new(reader: Box<dyn Read + Send>, chunk: usize) -> Self {
+        Chunks { reader, carry: Vec::new(), eof: false, chunk }
+    }
+
+    /// Fills the start of `buf` with the next chunk and returns its
+    /// length; 0 at the end of the input. `buf` may be longer.
+    pub fn next_into(&mut self, buf: &mut Vec<u8>) -> io::Result<usize> {
+        let mut used = self.carry.len();
+        grow(buf, used + self.chunk);
+        buf[..used].copy_from_slice(&self.carry);
+        self.carry.clear();
+        let mut scanned = 0;
+        while !self.eof {
+            let want = buf.len();
+            while used < want {
+                match self.reader.read(&mut buf[used..want]) {
+                    Ok(0) => {
+                        self.eof = true;
+                        break;
+                    }
+                    Ok(n) => used += n,
+                    Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                    Err(e) => return Err(e),
+                }
+            }
+            if self.eof {
+                break;
+            }
+            // A line longer than a chunk keeps growing until whole.
+            match memchr::memrchr(b'\n', &buf[scanned..used]) {
+                Some(i) => {
+                    let end = scanned + i + 1;
+                    self.carry.extend_from_slice(&buf[end..used]);
+                    return Ok(end);
+                }
+                None => {
+                    scanned = used;
+                    grow(buf, used + self.chunk);
+                }
+            }
+        }
+        Ok(used)
+    }
+}
+
+/// Makes `buf` at least `len` long (zeroing only what is new).
+fn grow(buf: &mut Vec<u8>, len: usize) {
+    if buf.len() < len {
+        buf.resize(len, 0);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn all_chunks(data: &[u8], size: usize) -> Vec<Vec<u8>> {
+        let mut c =
+            Chunks::new(Box::new(io::Cursor::new(data.to_vec())), size);
+        let mut out = Vec::new();
+        let mut buf = Vec::new();
+        loop {
+            match c.next_into(&mut buf).unwrap() {
+                0 => return out,
+                n => out.push(buf[..n].to_vec()),
+            }
+        }
+    }
+
+    #[test]
+    fn chunks_end_at_newlines_and_lose_nothing() {
+        let data = b"aaaa\nbb\ncccccccccccc\nd\n\ne";
+        for size in 1..data.len() + 2 {
+            let chunks = all_chunks(data, size);
+            assert_eq!(chunks.concat(), data, "size {size}");
+            for c in &chunks[..chunks.len() - 1] {
+                assert!(c.ends_with(b"\n"), "size {size}: {c:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn an_empty_stream_has_no_chunks() {
+        assert!(all_chunks(b"", 4).is_empty());
+    }
+}
