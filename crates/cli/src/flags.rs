@@ -49,7 +49,9 @@ const REPLAY_EXAMPLES: &str = "Examples:
   iocmatch replay -i iocs.csv exports/
   iocmatch replay -i iocs.csv exports/ --hits hits.jsonl --alerts alerts.jsonl --html report.html
   zcat PT1H.json.gz | iocmatch replay -i iocs.csv - --hits - --format csv
-  iocmatch replay -i iocs.csv exports/ --from 2026-07-01 --to 2026-07-08 --tables DeviceNetworkEvents";
+  iocmatch replay -i iocs.csv exports/ --from 2026-07-01 --to 2026-07-08 --tables DeviceNetworkEvents
+  iocmatch replay -i iocs.csv capture/ns/hub/0/2026/07/18/00/00/00.avro
+  iocmatch replay -i iocs.csv hunting-results.csv --table DeviceNetworkEvents";
 
 const GATE_EXAMPLES: &str = "Examples:
   iocmatch gate -i iocs.csv
@@ -335,8 +337,9 @@ pub struct ReplayArgs {
     pub indicator_files: Vec<PathBuf>,
     #[command(flatten)]
     pub indicators: IndicatorArgs,
-    /// Exported data: files, folders (walked recursively), .gz files, or
-    /// - for standard input.
+    /// Exported data: files, folders (walked recursively), .gz files,
+    /// Event Hubs Capture .avro files, Advanced Hunting / Log Analytics
+    /// CSV or JSON exports, or - for standard input.
     #[arg(required = true, value_name = "INPUT")]
     pub inputs: Vec<PathBuf>,
     /// Write every hit (suppressed ones included) here; - for stdout.
@@ -372,6 +375,10 @@ pub struct ReplayArgs {
     /// Only these tables, comma-separated (e.g. DeviceNetworkEvents).
     #[arg(long, value_name = "LIST", value_delimiter = ',')]
     pub tables: Option<Vec<String>>,
+    /// The table of CSV or JSON export rows that name none (the portal's
+    /// Advanced Hunting export has no Type column; Log Analytics' has).
+    #[arg(long, value_name = "TABLE")]
+    pub table: Option<String>,
     /// No progress bar and no summary (warnings still go to stderr).
     #[arg(long, short = 'q')]
     pub quiet: bool,

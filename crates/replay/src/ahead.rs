@@ -188,7 +188,9 @@ impl InOrder {
                 Ok(Msg::End(result)) => return result.map(|()| None),
                 // A reader that panicked: its input is read no further.
                 Err(_) => {
-                    return Err(io::Error::other("the input's reader stopped"));
+                    return Err(io::Error::other(
+                        "the input's reader stopped",
+                    ));
                 }
             }
         }
@@ -236,16 +238,22 @@ pub(crate) struct Chunks {
     carry: Vec<u8>,
     eof: bool,
     chunk: usize,
+    /// An error met after some bytes of a chunk: that chunk is given
+    /// out first (damage loses only what follows it), then the error.
+    failed: Option<io::Error>,
 }
 
 impl Chunks {
     pub fn new(reader: Box<dyn Read + Send>, chunk: usize) -> Self {
-        Chunks { reader, carry: Vec::new(), eof: false, chunk }
+        Chunks { reader, carry: Vec::new(), eof: false, chunk, failed: None }
     }
 
     /// Fills the start of `buf` with the next chunk and returns its
     /// length; 0 at the end of the input. `buf` may be longer.
     pub fn next_into(&mut self, buf: &mut Vec<u8>) -> io::Result<usize> {
+        if let Some(e) = self.failed.take() {
+            return Err(e);
+        }
         let mut used = self.carry.len();
         grow(buf, used + self.chunk);
         buf[..used].copy_from_slice(&self.carry);
@@ -261,7 +269,12 @@ impl Chunks {
                     }
                     Ok(n) => used += n,
                     Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                    Err(e) => return Err(e),
+                    Err(e) if used == 0 => return Err(e),
+                    Err(e) => {
+                        self.failed = Some(e);
+                        self.eof = true;
+                        break;
+                    }
                 }
             }
             if self.eof {
@@ -318,6 +331,34 @@ mod tests {
                 assert!(c.ends_with(b"\n"), "size {size}: {c:?}");
             }
         }
+    }
+
+    /// Reads `data`, then fails.
+    struct Failing(io::Cursor<Vec<u8>>);
+
+    impl Read for Failing {
+        fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+            match self.0.read(buf)? {
+                0 => {
+                    Err(io::Error::new(io::ErrorKind::InvalidData, "damaged"))
+                }
+                n => Ok(n),
+            }
+        }
+    }
+
+    #[test]
+    fn the_bytes_before_an_error_come_out_before_it() {
+        let data = b"one\ntwo\nthr".to_vec();
+        let mut c =
+            Chunks::new(Box::new(Failing(io::Cursor::new(data))), 1 << 20);
+        let mut buf = Vec::new();
+        let n = c.next_into(&mut buf).unwrap();
+        assert_eq!(&buf[..n], b"one\ntwo\nthr");
+        assert_eq!(
+            c.next_into(&mut buf).unwrap_err().kind(),
+            io::ErrorKind::InvalidData
+        );
     }
 
     #[test]

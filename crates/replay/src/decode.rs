@@ -74,6 +74,14 @@ pub(crate) fn damage_of(e: &io::Error, gzip: bool) -> Option<RejectReason> {
     (gzip && data).then_some(RejectReason::DamagedGzip)
 }
 
+/// What an error says of the damage, without its kind's boilerplate.
+pub(crate) fn detail_of(e: &io::Error) -> String {
+    match e.get_ref().and_then(|inner| inner.downcast_ref::<Damaged>()) {
+        Some(d) => d.detail.clone(),
+        None => e.to_string(),
+    }
+}
+
 /// Bytes looked at to tell formats apart: enough for a CSV header.
 const PEEK: usize = 64 << 10;
 
@@ -104,12 +112,56 @@ pub(crate) fn json_lines(
     content(raw, how)
 }
 
-/// Recognises the (inflated) content.
+/// What an input holds, told by its first bytes (after gzip).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Content {
+    /// Streaming records or Event Hub bodies, a JSON document per line
+    /// (and anything that is not one of the others: its lines are
+    /// rejected one by one).
+    Lines,
+    /// An Event Hubs Capture file.
+    Avro,
+    /// A CSV export of a query's results.
+    Csv,
+    /// A JSON export of a query's results.
+    Json,
+}
+
+/// Tells the content apart by its first bytes.
+pub(crate) fn content_of(head: &[u8]) -> Content {
+    if head.starts_with(crate::avro::MAGIC) {
+        return Content::Avro;
+    }
+    let text = head.strip_prefix(crate::ahead::BOM).unwrap_or(head);
+    if crate::export::is_json_export(text) {
+        Content::Json
+    } else if crate::export::is_csv_export(text) {
+        Content::Csv
+    } else {
+        Content::Lines
+    }
+}
+
+/// The first bytes of a file (enough to tell its content apart).
+pub(crate) fn head_of(path: &std::path::Path) -> io::Result<Vec<u8>> {
+    let mut head = Vec::with_capacity(PEEK);
+    std::fs::File::open(path)?.take(PEEK as u64).read_to_end(&mut head)?;
+    Ok(head)
+}
+
+/// Decodes the (inflated) content.
 fn content(
     r: Box<dyn Read + Send>,
     how: &Decoding,
 ) -> io::Result<Box<dyn Read + Send>> {
     let (head, r) = peek(r, PEEK)?;
-    let _ = (head, how);
-    Ok(r)
+    Ok(match content_of(&head) {
+        Content::Lines => r,
+        Content::Avro => {
+            let buffered = std::io::BufReader::with_capacity(1 << 16, r);
+            Box::new(crate::avro::Bodies::new(buffered)?)
+        }
+        Content::Csv => Box::new(crate::export::CsvLines::new(r, how)?),
+        Content::Json => Box::new(crate::export::json_lines(r, how)?),
+    })
 }

@@ -13,7 +13,7 @@ use rayon::prelude::*;
 
 use crate::ahead::{Ahead, BOM, InOrder, Msg, Reader};
 use crate::chunk::{ChunkOut, Filters, Worker};
-use crate::decode::{Decoding, damage_of};
+use crate::decode::{Decoding, damage_of, detail_of};
 use crate::hit::{Event, Hit, RejectReason, Rejected};
 use crate::input::{Input, MmapChoice};
 use crate::parse::Parser;
@@ -245,7 +245,9 @@ impl ReplayOptionsBuilder {
             match crate::table::known(t) {
                 Some(k) => opts.decoding.table = Some(k.to_owned()),
                 None => {
-                    return Err(OptionsError::UnknownTable { name: t.clone() });
+                    return Err(OptionsError::UnknownTable {
+                        name: t.clone(),
+                    });
                 }
             }
         }
@@ -532,7 +534,7 @@ fn merge_stream<S: Sink>(
             Ok(None) => return Ok(()),
             Err(error) => {
                 return match damage_of(&error, input.is_gzip()) {
-                    Some(reason) => m.reject_rest(reason),
+                    Some(reason) => m.reject_rest(reason, detail_of(&error)),
                     None => Err(ReplayError::Io {
                         input: input.name.clone(),
                         error,
@@ -682,6 +684,7 @@ impl<'a, S: Sink> Merger<'a, S> {
                 line: self.base_line + line,
                 record,
                 reason,
+                detail: None,
             };
             *self.totals.rejected.entry(reason).or_default() += 1;
             if self.totals.rejection_examples.len() < REJECTION_EXAMPLES {
@@ -709,12 +712,14 @@ impl<'a, S: Sink> Merger<'a, S> {
     fn reject_rest(
         &mut self,
         reason: RejectReason,
+        detail: String,
     ) -> Result<(), ReplayError<S::Error>> {
         let r = Rejected {
             source: Arc::clone(&self.source),
             line: self.base_line + 1,
             record: 0,
             reason,
+            detail: Some(detail.into()),
         };
         *self.totals.rejected.entry(reason).or_default() += 1;
         if self.totals.rejection_examples.len() < REJECTION_EXAMPLES {

@@ -135,6 +135,14 @@ pub enum RejectReason {
     /// A gzip file that is not gzip, or damaged: the rest of the file is
     /// not read (its records up to the damage are).
     DamagedGzip,
+    /// An Event Hubs Capture (Avro) file that is damaged or uses what
+    /// replay cannot read (a codec other than null and deflate): the rest
+    /// of the file is not read.
+    DamagedAvro,
+    /// An Advanced Hunting / Log Analytics export (CSV or JSON) that
+    /// cannot be read: no table named and none given, no time column, or
+    /// broken CSV or JSON.
+    UnreadableExport,
 }
 
 impl RejectReason {
@@ -146,6 +154,8 @@ impl RejectReason {
             RejectReason::NoProperties => "no properties",
             RejectReason::UnknownEnvelope => "unknown envelope",
             RejectReason::DamagedGzip => "damaged gzip",
+            RejectReason::DamagedAvro => "damaged avro",
+            RejectReason::UnreadableExport => "unreadable export",
         }
     }
 }
@@ -161,4 +171,7 @@ pub struct Rejected {
     pub record: u32,
     /// Why.
     pub reason: RejectReason,
+    /// What exactly, for a file rejected from some point on (a codec
+    /// replay does not read, an export without a table, …).
+    pub detail: Option<Arc<str>>,
 }

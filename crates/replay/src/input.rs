@@ -102,9 +102,21 @@ impl Input {
         decode::json_lines(raw, self.name.ends_with(".gz"), how)
     }
 
-    /// Whether the input is plain JSON Lines that could be mapped.
+    /// Whether the input is a plain file of JSON Lines, which can be
+    /// mapped (anything else is decoded as a stream).
     pub(crate) fn mappable(&self) -> bool {
-        self.path().is_some() && !self.is_gzip()
+        let Some(p) = self.path() else { return false };
+        if self.name.ends_with(".gz") {
+            return false;
+        }
+        match decode::head_of(p) {
+            Ok(head) => {
+                !head.starts_with(&GZIP_MAGIC)
+                    && decode::content_of(&head) == decode::Content::Lines
+            }
+            // The stream reports the error.
+            Err(_) => false,
+        }
     }
 }
 

@@ -43,10 +43,12 @@
 #![deny(rustdoc::broken_intra_doc_links)]
 
 mod ahead;
+mod avro;
 mod chunk;
 pub mod decode;
 mod engine;
 pub mod evaluate;
+mod export;
 pub mod fast;
 pub mod gate;
 mod hit;

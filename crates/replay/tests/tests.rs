@@ -3,6 +3,7 @@
 mod common;
 mod determinism;
 mod fastpath;
+mod formats;
 mod golden;
 mod inputs;
 mod naive;

@@ -4,11 +4,12 @@
 //! - [`World`]: the fixed pools (devices, binaries, hosts, addresses,
 //!   signers), benign and bad, derived from a seed.
 //! - [`generate`]: streams records in the Azure Storage, Event Hub or
-//!   JSON Lines layout, optionally gzipped, with duplicate deliveries and
+//!   JSON Lines layout or as Event Hubs Capture Avro, optionally gzipped, with duplicate deliveries and
 //!   damaged lines, writing `truth.jsonl` beside them.
 //! - [`indicators`]: the IOC set that goes with a world: every planted
 //!   value, then filler that occurs nowhere.
 
+pub mod avro;
 pub mod indicators;
 pub mod json;
 pub mod output;

@@ -60,6 +60,8 @@ struct Args {
 enum LayoutArg {
     Storage,
     Eventhub,
+    /// Event Hubs Capture: the bodies in an Avro file.
+    Capture,
     Jsonl,
 }
 
@@ -101,6 +103,7 @@ fn main() -> anyhow::Result<()> {
         layout: match a.layout {
             LayoutArg::Storage => Layout::Storage,
             LayoutArg::Eventhub => Layout::EventHub,
+            LayoutArg::Capture => Layout::Capture,
             LayoutArg::Jsonl => Layout::Jsonl,
         },
         gzip: a.gzip,

@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 use flate2::Compression;
 use flate2::write::GzEncoder;
 
+use crate::avro::CaptureWriter;
 use crate::json::{self, Obj};
 use crate::records::{Nanos, RecordGen, Written, civil_from_days, timestamp};
 use crate::rng::Rng;
@@ -24,6 +25,16 @@ pub enum Layout {
     Storage,
     /// Event Hub message bodies `{"records":[…]}`, one per line.
     EventHub,
+    /// The same bodies as Event Hubs Capture writes them: one Avro
+    /// file, an event per body (deflate codec with `gzip`).
+    Capture,
+}
+
+impl Layout {
+    /// Whether records go out in Event Hub bodies.
+    fn bodies(self) -> bool {
+        matches!(self, Layout::EventHub | Layout::Capture)
+    }
 }
 
 /// Generation settings.
@@ -76,6 +87,8 @@ pub struct Writer {
     body_records: u64,
     body_truth: Vec<(u64, Written)>,
     body_damaged: bool,
+    /// Capture: the Avro file and the events written to it.
+    capture: Option<(CaptureWriter<Sink>, u64)>,
 }
 
 impl Writer {
@@ -92,6 +105,7 @@ impl Writer {
             body_records: 0,
             body_truth: Vec::new(),
             body_damaged: false,
+            capture: None,
         })
     }
 
@@ -119,7 +133,9 @@ impl Writer {
         let gz = if self.opts.gzip { ".gz" } else { "" };
         match self.opts.layout {
             Layout::Jsonl => ("all", format!("events.jsonl{gz}")),
-            Layout::EventHub => ("all", format!("eventhub/bodies.json{gz}")),
+            Layout::EventHub | Layout::Capture => {
+                ("all", format!("eventhub/bodies.json{gz}"))
+            }
             Layout::Storage => {
                 let secs = time / 1_000_000_000;
                 let (y, m, d) = civil_from_days((secs / 86_400) as i64);
@@ -200,7 +216,7 @@ impl Writer {
         w: Written,
     ) -> std::io::Result<()> {
         self.summary.records += 1;
-        if self.opts.layout == Layout::EventHub {
+        if self.opts.layout.bodies() {
             return self.body_push(bytes, Some(w));
         }
         let (rel, line) = self.line(table, time, bytes)?;
@@ -215,7 +231,7 @@ impl Writer {
         bytes: &[u8],
         damaged: bool,
     ) -> std::io::Result<()> {
-        if self.opts.layout == Layout::EventHub {
+        if self.opts.layout.bodies() {
             // A damaged record spoils its whole body: the body is cut
             // short when written, as a partial delivery would be.
             if damaged {
@@ -258,7 +274,11 @@ impl Writer {
             body.truncate(body.len() / 2);
             self.body_truth.clear();
         }
-        let (rel, line) = self.line("all", 0, &body)?;
+        let (rel, line) = if self.opts.layout == Layout::Capture {
+            self.capture_event(&body)?
+        } else {
+            self.line("all", 0, &body)?
+        };
         for (i, w) in std::mem::take(&mut self.body_truth) {
             self.truth(&rel, line, i + 1, &w)?;
         }
@@ -266,8 +286,39 @@ impl Writer {
         Ok(())
     }
 
+    /// Writes one body as a capture event; its "line" is its number.
+    fn capture_event(
+        &mut self,
+        body: &[u8],
+    ) -> std::io::Result<(String, u64)> {
+        if self.capture.is_none() {
+            self.summary.files += 1;
+            let path = export_dir(&self.opts.out).join(CAPTURE_FILE);
+            if let Some(dir) = path.parent() {
+                std::fs::create_dir_all(dir)?;
+            }
+            let f: Sink = Box::new(BufWriter::with_capacity(
+                1 << 20,
+                File::create(&path)?,
+            ));
+            self.capture = Some((
+                CaptureWriter::new(f, self.opts.gzip, self.opts.seed)?,
+                0,
+            ));
+        }
+        let (w, n) = self.capture.as_mut().expect("opened above");
+        // As .NET writes it, which is how capture files carry it.
+        w.event("7/18/2026 12:00:00 AM", Some(body))?;
+        *n += 1;
+        self.summary.bytes += body.len() as u64 + 1;
+        Ok((CAPTURE_FILE.to_owned(), *n))
+    }
+
     pub fn finish(mut self) -> std::io::Result<Summary> {
         self.body_flush()?;
+        if let Some((w, _)) = self.capture.take() {
+            w.finish()?;
+        }
         for (_, mut f) in self.files.drain() {
             f.w.flush()?;
         }
@@ -275,6 +326,10 @@ impl Writer {
         Ok(self.summary)
     }
 }
+
+/// Where the capture layout writes, as Event Hubs Capture names files:
+/// namespace, hub, partition, then the window's time.
+const CAPTURE_FILE: &str = "iocmatch-ns/defender/0/2026/07/18/00/00/00.avro";
 
 /// Generates the export described by `opts`.
 pub fn generate(

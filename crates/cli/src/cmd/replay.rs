@@ -200,6 +200,9 @@ fn options(args: &ReplayArgs) -> anyhow::Result<ReplayOptions> {
     if let Some(tables) = &args.tables {
         b.tables(tables);
     }
+    if let Some(t) = &args.table {
+        b.export_table(t);
+    }
     if !args.no_mmap {
         // SAFETY: replay reads finished exports; a file changed while it is
         // mapped could give wrong results, which --no-mmap avoids.

@@ -71,12 +71,23 @@ pub fn write(
         if let Some(e) = t.rejection_examples.first() {
             writeln!(
                 out,
-                "    first: {}:{}: {}",
+                "    first: {}:{}: {}{}",
                 e.source,
                 e.line,
-                e.reason.as_str()
+                e.reason.as_str(),
+                e.detail
+                    .as_deref()
+                    .map(|d| format!(" ({d})"))
+                    .unwrap_or_default()
             )?;
         }
+    }
+    if t.assumed_utc > 0 {
+        writeln!(
+            out,
+            "  note: {} export timestamps named no time zone and were read as UTC",
+            t.assumed_utc
+        )?;
     }
     if indicator_rejections > 0 {
         writeln!(

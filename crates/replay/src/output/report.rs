@@ -79,6 +79,9 @@ pub struct RejectionRecord<'a> {
     /// The input file.
     #[serde(borrow)]
     pub source: Cow<'a, str>,
+    /// What exactly, for a file rejected from some point on.
+    #[serde(default, skip_serializing_if = "Option::is_none", borrow)]
+    pub detail: Option<Cow<'a, str>>,
 }
 
 /// One indicator's counts.
@@ -168,6 +171,7 @@ impl<'a> ReportRecord<'a, StreamedIndicators<'a>> {
                     reason: Cow::Borrowed(e.reason.as_str()),
                     record: e.record,
                     source: Cow::Borrowed(&e.source),
+                    detail: e.detail.as_deref().map(Cow::Borrowed),
                 })
                 .collect(),
             total: t.rejected_total(),
