@@ -20,6 +20,7 @@ fi
 seeds() {
     case $1 in
         parse_record | read_inspected) echo ../testdata/replay ;;
+        decode_input) echo ../testdata/inputs ;;
         *) echo ../testdata/indicators ;;
     esac
 }

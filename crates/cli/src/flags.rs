@@ -375,6 +375,16 @@ pub struct ReplayArgs {
     /// Only these tables, comma-separated (e.g. DeviceNetworkEvents).
     #[arg(long, value_name = "LIST", value_delimiter = ',')]
     pub tables: Option<Vec<String>>,
+    /// Inputs read at once, each on a thread of its own (gzip inflating,
+    /// blobs downloading) while earlier ones are evaluated; about 32 MiB
+    /// each. Default: one per worker thread, at least 4 with blobs.
+    #[arg(long, value_name = "N")]
+    pub read_ahead: Option<usize>,
+    /// How late records may reach storage: files in Defender's storage
+    /// layout written more than this after --to are skipped unread (and
+    /// those written over an hour before --from). E.g. 6h, 2d.
+    #[arg(long, value_name = "DURATION", default_value = "1d", value_parser = parse_duration)]
+    pub late_by: i64,
     /// The table of CSV or JSON export rows that name none (the portal's
     /// Advanced Hunting export has no Type column; Log Analytics' has).
     #[arg(long, value_name = "TABLE")]
@@ -399,4 +409,25 @@ pub enum OutputFormat {
     Jsonl,
     /// CSV with a header.
     Csv,
+}
+
+/// `90m`, `6h`, `2d` as nanoseconds.
+fn parse_duration(s: &str) -> Result<i64, String> {
+    let s = s.trim();
+    let split = s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());
+    let (n, unit) = s.split_at(split);
+    let n: i64 = n
+        .parse()
+        .map_err(|_| format!("'{s}' is no duration (try 6h or 2d)"))?;
+    let unit_secs = match unit {
+        "s" => 1,
+        "m" => 60,
+        "h" | "" => 3600,
+        "d" => 86_400,
+        _ => {
+            return Err(format!("'{unit}' is no unit of time (s, m, h or d)"));
+        }
+    };
+    n.checked_mul(unit_secs * 1_000_000_000)
+        .ok_or_else(|| format!("'{s}' is too long"))
 }

@@ -4,7 +4,7 @@ use std::ffi::OsStr;
 use std::path::Path;
 use std::process::{Command, Output};
 
-use crate::{stderr, stdout, testdata};
+use crate::{iocmatch, stderr, stdout, testdata};
 
 fn replay_in(dir: &Path, args: &[&OsStr]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_iocmatch"))
@@ -470,4 +470,88 @@ fn generate(
     let rows = iocmatch_gen::indicators::rows(&world, 500, seed);
     let mut f = std::fs::File::create(dir.join("iocs.csv")).unwrap();
     iocmatch_gen::indicators::write_csv(&rows, &mut f).unwrap();
+}
+
+/// Hits as (table, device, report id, column, value, indicator): what
+/// must not depend on the form an export came in.
+fn hit_keys(path: &Path) -> Vec<String> {
+    let mut keys: Vec<String> = std::fs::read_to_string(path)
+        .unwrap()
+        .lines()
+        .map(|l| {
+            let v: serde_json::Value = serde_json::from_str(l).unwrap();
+            format!(
+                "{} {} {} {} {} {}",
+                v["table"],
+                v["device_id"],
+                v["report_id"],
+                v["column"],
+                v["observed"],
+                v["indicator"]["id"]
+            )
+        })
+        .collect();
+    keys.sort();
+    keys
+}
+
+#[test]
+fn exports_in_every_form_give_the_hits_of_their_records() {
+    let inputs = testdata().join("inputs");
+    let iocs = inputs.join("indicators.csv");
+    let dir = tempfile::tempdir().unwrap();
+    let run = |name: &str, extra: &[&str]| {
+        let hits = dir.path().join(format!("{name}.hits"));
+        let mut args = vec![
+            os("replay"),
+            os("-i"),
+            iocs.as_os_str(),
+            os("--hits"),
+            hits.as_os_str(),
+        ];
+        let input = inputs.join(name);
+        args.push(input.as_os_str());
+        args.extend(extra.iter().map(|s| os(s)));
+        (iocmatch(&args), hits)
+    };
+    let (o, want) = run("events.jsonl", &[]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let want = hit_keys(&want);
+    assert!(want.len() > 3);
+    for name in ["log-analytics.csv", "log-analytics.json"] {
+        let (o, got) = run(name, &[]);
+        assert_eq!(o.status.code(), Some(0), "{name}: {}", stderr(&o));
+        assert_eq!(hit_keys(&got), want, "{name}");
+        assert!(
+            !stdout(&o).contains("read as UTC"),
+            "{name}: its times name their zone"
+        );
+    }
+    // The portal's CSV names no table: said, then given.
+    let (o, _) = run("hunting-devicenetworkevents.csv", &[]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stdout(&o).contains("give it with --table"), "{}", stdout(&o));
+    let (o, got) = run(
+        "hunting-devicenetworkevents.csv",
+        &["--table", "DeviceNetworkEvents"],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let net: Vec<String> = want
+        .iter()
+        .filter(|k| k.starts_with("\"DeviceNetworkEvents\""))
+        .cloned()
+        .collect();
+    assert!(!net.is_empty());
+    assert_eq!(hit_keys(&got), net);
+    assert!(
+        stdout(&o).contains(
+            "export timestamps named no time zone and were read as UTC"
+        ),
+        "{}",
+        stdout(&o)
+    );
+    // A capture file reads as the bodies it holds.
+    let (o, got) = run("capture.avro", &[]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(!hit_keys(&got).is_empty());
 }

@@ -1,5 +1,6 @@
 //! End-to-end tests: the real `iocmatch` binary on the fixtures.
 
+mod blob;
 mod check;
 mod gate;
 mod html;

@@ -74,6 +74,20 @@ pub(crate) fn damage_of(e: &io::Error, gzip: bool) -> Option<RejectReason> {
     (gzip && data).then_some(RejectReason::DamagedGzip)
 }
 
+/// Decodes `data` as replay decodes an input (gzip, Avro, exports) and
+/// returns the JSON Lines replay would read: for tools and fuzzing.
+///
+/// # Errors
+///
+/// Damage (as an error whose message says what), as replay would count
+/// it.
+pub fn decode_bytes(data: &[u8], how: &Decoding) -> io::Result<Vec<u8>> {
+    let mut out = Vec::new();
+    json_lines(Box::new(io::Cursor::new(data.to_vec())), false, how)?
+        .read_to_end(&mut out)?;
+    Ok(out)
+}
+
 /// What an error says of the damage, without its kind's boilerplate.
 pub(crate) fn detail_of(e: &io::Error) -> String {
     match e.get_ref().and_then(|inner| inner.downcast_ref::<Damaged>()) {

@@ -49,7 +49,12 @@ pub struct ReplayOptions {
     count_devices: bool,
     lookahead: Option<usize>,
     decoding: Decoding,
+    late_by: Nanos,
 }
+
+/// Records reach storage late; a file written more than this after `to`
+/// is not read (see [`ReplayOptionsBuilder::late_by`]).
+pub const DEFAULT_LATE_BY: Nanos = 24 * 3_600_000_000_000;
 
 /// The smallest chunk: below it, per-chunk costs dominate, and a stream
 /// whose lines are longer than a chunk regrows its buffer line by line.
@@ -73,6 +78,7 @@ impl Default for ReplayOptions {
             count_devices: false,
             lookahead: None,
             decoding: Decoding::default(),
+            late_by: DEFAULT_LATE_BY,
         }
     }
 }
@@ -200,10 +206,21 @@ impl ReplayOptionsBuilder {
         self
     }
 
+    /// How late records may reach storage. Files in Defender's storage
+    /// layout (`…/y=/m=/d=/h=/…`) are skipped unread when their path puts
+    /// them outside `from`/`to`: before `from` when written over an hour
+    /// before it, after `to` when written more than this after it.
+    /// Default: [`DEFAULT_LATE_BY`] (a day).
+    pub fn late_by(&mut self, nanos: Nanos) -> &mut Self {
+        self.opts.late_by = nanos;
+        self
+    }
+
     /// Streamed inputs (gzip, Avro, exports, blobs) read at once, each
     /// on a thread of its own: gzip inflates on one core per file, and
     /// blobs download while earlier ones are evaluated. Default: one per
-    /// worker thread; at least 1.
+    /// worker thread, and at least 4 when any input is a blob; at least
+    /// 1. Each costs about 32 MiB while it is read.
     pub fn lookahead(&mut self, inputs: usize) -> &mut Self {
         self.opts.lookahead = Some(inputs);
         self
@@ -406,7 +423,20 @@ impl<'s> Replayer<'s> {
             tables: self.opts.tables.clone(),
             count_devices: self.opts.count_devices,
         };
-        let total: u64 = inputs.iter().filter_map(Input::size).sum();
+        let window = crate::layout::Window {
+            from: self.opts.from,
+            to: self.opts.to,
+            tables: self.opts.tables.as_deref(),
+            late_by: self.opts.late_by,
+        };
+        let ruled_out: Vec<bool> =
+            inputs.iter().map(|i| window.rules_out(&i.name)).collect();
+        let total: u64 = inputs
+            .iter()
+            .zip(&ruled_out)
+            .filter(|(_, out)| !**out)
+            .filter_map(|(i, _)| i.size())
+            .sum();
         let mut m =
             Merger::new(self.set, sink, self.opts.evidence_limit, total);
         let run = Run {
@@ -430,9 +460,18 @@ impl<'s> Replayer<'s> {
         };
         let streamed: Vec<bool> = inputs
             .iter()
-            .map(|i| !(self.opts.mmap.allowed() && i.mappable()))
+            .zip(&ruled_out)
+            .map(|(i, &out)| {
+                let mapped = self.opts.mmap.allowed() && i.mappable();
+                !out && !mapped
+            })
             .collect();
-        let lookahead = self.opts.lookahead.unwrap_or(threads);
+        let network = inputs.iter().any(Input::is_blob);
+        let lookahead = self.opts.lookahead.unwrap_or(if network {
+            threads.max(4)
+        } else {
+            threads
+        });
         std::thread::scope(|scope| {
             // Readers still running stop when the merger leaves, for
             // whatever reason.
@@ -440,6 +479,10 @@ impl<'s> Replayer<'s> {
             let mut ahead =
                 Ahead::new(scope, &reader, inputs, streamed, lookahead);
             for (i, input) in inputs.iter().enumerate() {
+                if ruled_out[i] {
+                    m.totals.skipped_files += 1;
+                    continue;
+                }
                 m.start_file(input);
                 let map = match input.path() {
                     Some(p) if input.mappable() => self.opts.mmap.open(p),

@@ -20,6 +20,8 @@ pub struct Input {
 enum Source {
     Stdin,
     File(PathBuf),
+    #[cfg(feature = "azure")]
+    Blob(crate::blob::Blob),
 }
 
 /// Inputs are the same when their names are: a file named twice is
@@ -51,7 +53,7 @@ impl Input {
     pub fn path(&self) -> Option<&Path> {
         match &self.source {
             Source::File(p) => Some(p),
-            Source::Stdin => None,
+            _ => None,
         }
     }
 
@@ -72,7 +74,21 @@ impl Input {
     /// The input's size in bytes as stored (compressed, for gzip), when
     /// known.
     pub fn size(&self) -> Option<u64> {
-        self.path().and_then(|p| std::fs::metadata(p).ok()).map(|m| m.len())
+        match &self.source {
+            Source::File(p) => std::fs::metadata(p).ok().map(|m| m.len()),
+            Source::Stdin => None,
+            #[cfg(feature = "azure")]
+            Source::Blob(b) => Some(b.size()),
+        }
+    }
+
+    /// True for a blob (read over the network).
+    pub fn is_blob(&self) -> bool {
+        #[cfg(feature = "azure")]
+        if let Source::Blob(_) = self.source {
+            return true;
+        }
+        false
     }
 
     /// A streaming reader of the input as JSON Lines: gzip inflated,
@@ -98,6 +114,8 @@ impl Input {
         let raw: Box<dyn Read + Send> = match &self.source {
             Source::Stdin => Box::new(io::stdin()),
             Source::File(p) => Box::new(File::open(p)?),
+            #[cfg(feature = "azure")]
+            Source::Blob(b) => b.reader(),
         };
         decode::json_lines(raw, self.name.ends_with(".gz"), how)
     }
@@ -148,6 +166,10 @@ pub fn discover_with(
             out.push(Input::stdin());
             continue;
         }
+        if let Some(url) = p.to_str().filter(|s| is_url(s)) {
+            blobs(url, keep, &mut out)?;
+            continue;
+        }
         let meta = std::fs::metadata(p).map_err(|e| with_path(p, e))?;
         if meta.is_dir() {
             walk(p, keep, &mut out)?;
@@ -158,6 +180,38 @@ pub fn discover_with(
     out.sort_by(|a, b| a.name.as_bytes().cmp(b.name.as_bytes()));
     out.dedup();
     Ok(out)
+}
+
+/// Whether `s` names blobs (Azure Blob Storage or ADLS Gen2) rather than
+/// a path: `az://`, `abfss://`, `https://<account>.blob.core.windows.net/`, ….
+pub fn is_url(s: &str) -> bool {
+    #[cfg(feature = "azure")]
+    return crate::blob::is_url(s);
+    #[cfg(not(feature = "azure"))]
+    return s.contains("://");
+}
+
+#[cfg(feature = "azure")]
+fn blobs(
+    url: &str,
+    keep: &dyn Fn(&Path) -> bool,
+    out: &mut Vec<Input>,
+) -> io::Result<()> {
+    for (name, blob) in crate::blob::list(url, keep)? {
+        out.push(Input { name, source: Source::Blob(blob) });
+    }
+    Ok(())
+}
+
+#[cfg(not(feature = "azure"))]
+fn blobs(
+    url: &str,
+    _: &dyn Fn(&Path) -> bool,
+    _: &mut Vec<Input>,
+) -> io::Result<()> {
+    Err(io::Error::other(format!(
+        "{url}: this build reads no blobs (iocmatch-replay's `azure` feature is off)"
+    )))
 }
 
 fn walk(

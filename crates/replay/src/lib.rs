@@ -44,6 +44,8 @@
 
 mod ahead;
 mod avro;
+#[cfg(feature = "azure")]
+mod blob;
 mod chunk;
 pub mod decode;
 mod engine;
@@ -54,6 +56,7 @@ pub mod gate;
 mod hit;
 pub mod html;
 pub mod input;
+mod layout;
 pub mod output;
 pub mod parse;
 mod quotes;

@@ -52,6 +52,9 @@ pub struct Totals {
     /// Timestamps of CSV or JSON exports that named no time zone, read
     /// as UTC (the report states it).
     pub assumed_utc: u64,
+    /// Files not read because their path (Defender's storage layout)
+    /// puts them outside `--from`/`--to`/`--tables`.
+    pub skipped_files: u64,
 }
 
 impl Totals {

@@ -18,7 +18,8 @@
 //!   answer, a dropped connection, a burst of 429s.
 //!
 //! Tests start it in-process ([`Emulator::start`]); the binary serves
-//! one on a port for trying the CLI by hand.
+//! one on a port for trying the CLI by hand. [`azurite`] starts the Azure
+//! Storage emulator for the blob tests.
 
 use std::collections::{HashMap, VecDeque};
 use std::net::SocketAddr;
@@ -36,6 +37,7 @@ use hyper_util::rt::TokioIo;
 use iocmatch_core::defender::ApiIndicator;
 use serde_json::{Value, json};
 
+pub mod azurite;
 pub mod misp;
 
 /// The endpoints, for rate limits and faults.

@@ -203,6 +203,10 @@ fn options(args: &ReplayArgs) -> anyhow::Result<ReplayOptions> {
     if let Some(t) = &args.table {
         b.export_table(t);
     }
+    b.late_by(i128::from(args.late_by));
+    if let Some(n) = args.read_ahead {
+        b.lookahead(n);
+    }
     if !args.no_mmap {
         // SAFETY: replay reads finished exports; a file changed while it is
         // mapped could give wrong results, which --no-mmap avoids.

@@ -95,6 +95,13 @@ pub fn write(
             "  rejected indicators: {indicator_rejections} (see `iocmatch check`)"
         )?;
     }
+    if t.skipped_files > 0 {
+        writeln!(
+            out,
+            "  files skipped unread, their storage path outside --from/--to/--tables: {}",
+            t.skipped_files
+        )?;
+    }
     if t.filtered > 0 {
         writeln!(
             out,

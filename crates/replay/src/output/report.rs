@@ -48,6 +48,10 @@ pub struct TotalsRecord<'a> {
     pub malformed_ips: u64,
     pub mb_per_s: f64,
     pub records: u64,
+    /// Files not read because their storage path puts them outside the
+    /// window or the tables (absent when none).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub skipped_files: u64,
     /// Indicators refused while loading.
     pub rejected_indicators: u64,
     #[serde(borrow)]
@@ -192,6 +196,7 @@ impl<'a> ReportRecord<'a, StreamedIndicators<'a>> {
             malformed_ips: t.malformed_ips,
             mb_per_s: t.mb_per_s(),
             records: t.records,
+            skipped_files: t.skipped_files,
             rejected_indicators,
             rejected_lines,
         };
