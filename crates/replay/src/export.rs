@@ -262,8 +262,13 @@ fn write_row<'a>(
     Ok(())
 }
 
+/// A whole number JSON can carry as written: digits, no leading zero
+/// (`0506` stays a string; as a number it would not be JSON).
 fn is_integer(s: &str) -> bool {
-    !s.is_empty() && s.len() <= 19 && s.bytes().all(|b| b.is_ascii_digit())
+    !s.is_empty()
+        && s.len() <= 19
+        && s.bytes().all(|b| b.is_ascii_digit())
+        && (s == "0" || !s.starts_with('0'))
 }
 
 fn json_str(out: &mut Vec<u8>, s: &str) {
@@ -639,6 +644,18 @@ mod tests {
             normalize_time("1/15/2026, 10:00:00 AM", Zone::Offset(3600))
                 .unwrap();
         assert_eq!(east.0, "2026-01-15T09:00:00Z");
+    }
+
+    #[test]
+    fn report_ids_become_numbers_only_when_json_allows() {
+        assert!(
+            is_integer("506")
+                && is_integer("0")
+                && is_integer("1234567890123456789")
+        );
+        for s in ["0506", "", "-5", "5.0", "12345678901234567890", "1e3"] {
+            assert!(!is_integer(s), "{s}");
+        }
     }
 
     #[test]
