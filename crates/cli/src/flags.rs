@@ -101,6 +101,67 @@ pub enum Command {
     /// what would change, then apply it.
     #[command(subcommand, after_help = SYNC_EXAMPLES)]
     Sync(SyncCommand),
+    /// Respond to what replay found: Defender alerts and machine actions,
+    /// Kaspersky EDR tasks, as a policy says and within its guardrails.
+    #[command(subcommand, after_help = RESPOND_EXAMPLES)]
+    Respond(RespondCommand),
+}
+
+const RESPOND_EXAMPLES: &str = "Examples:
+  iocmatch replay -i iocs.csv exports/ --alerts alerts.jsonl
+  iocmatch respond plan --alerts alerts.jsonl --policy respond.toml
+  iocmatch respond apply --alerts alerts.jsonl --policy respond.toml --yes --audit audit.jsonl";
+
+#[derive(Subcommand, Debug)]
+pub enum RespondCommand {
+    /// Show what an apply would do, and why the rest will not be done.
+    /// Reads the audit log; sends nothing.
+    ///
+    /// Exit status: 0 when the plan was made, 2 when it could not be.
+    Plan(RespondArgs),
+    /// Carry the plan out: show it, ask on a terminal (or take --yes),
+    /// send each action and log it.
+    ///
+    /// Exit status: 0 when nothing failed, 1 when something did, 2 when
+    /// the run could not start or stopped.
+    Apply(RespondArgs),
+}
+
+/// What to respond to, how, and where to record it.
+#[derive(Args, Debug)]
+pub struct RespondArgs {
+    /// Replay's alerts (`iocmatch replay --alerts FILE`, JSON Lines).
+    #[arg(long, value_name = "FILE")]
+    pub alerts: PathBuf,
+    /// The response policy (TOML: a `[guardrails]` table and `[[rule]]`s; see
+    /// docs/respond.md).
+    #[arg(long, value_name = "FILE")]
+    pub policy: PathBuf,
+    /// The audit log (JSON Lines): every action planned, refused, sent,
+    /// done or failed, and what later runs do not repeat.
+    #[arg(
+        long,
+        value_name = "FILE",
+        default_value = "iocmatch-respond-audit.jsonl"
+    )]
+    pub audit: PathBuf,
+    /// Defender's settings: a TOML file with a `[defender]` table, as for
+    /// sync; the AZURE_* environment variables win over it.
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// The API's base URL (env: IOCMATCH_API_URL).
+    #[arg(long, value_name = "URL")]
+    pub api_url: Option<String>,
+    /// Follow each machine action for at most this long (then it goes on
+    /// without us; a later run does not post it again). E.g. 30s, 10m.
+    #[arg(long, value_name = "DURATION", default_value = "10m", value_parser = parse_duration)]
+    pub wait: i64,
+    /// Print the plan as JSON.
+    #[arg(long)]
+    pub json: bool,
+    /// Apply without asking (for scheduled jobs).
+    #[arg(long, short = 'y')]
+    pub yes: bool,
 }
 
 #[derive(Subcommand, Debug)]

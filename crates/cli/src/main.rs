@@ -37,6 +37,12 @@ fn run(cli: flags::Cli) -> anyhow::Result<ExitCode> {
         flags::Command::Sync(flags::SyncCommand::Apply(args)) => {
             cmd::sync::run(&args, cmd::sync::Mode::Apply)
         }
+        flags::Command::Respond(flags::RespondCommand::Plan(args)) => {
+            cmd::respond::run(&args, false)
+        }
+        flags::Command::Respond(flags::RespondCommand::Apply(args)) => {
+            cmd::respond::run(&args, true)
+        }
     }
 }
 

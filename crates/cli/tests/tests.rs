@@ -5,6 +5,7 @@ mod check;
 mod gate;
 mod html;
 mod replay;
+mod respond;
 mod sync;
 
 use std::path::PathBuf;

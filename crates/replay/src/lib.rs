@@ -69,8 +69,8 @@ pub mod time;
 
 pub use decode::Decoding;
 pub use engine::{
-    MAX_CHUNK_SIZE, MIN_CHUNK_SIZE, OptionsError, ReplayError, ReplayOptions,
-    ReplayOptionsBuilder, Replayer,
+    DEFAULT_LATE_BY, MAX_CHUNK_SIZE, MIN_CHUNK_SIZE, OptionsError,
+    ReplayError, ReplayOptions, ReplayOptionsBuilder, Replayer,
 };
 pub use hit::{Event, Hit, RejectReason, Rejected, ReportId};
 pub use input::{Input, MmapChoice};

@@ -47,6 +47,12 @@ pub struct Calls {
     pub import: u32,
     /// BatchDelete batches.
     pub batch_delete: u32,
+    /// Device and machine-action reads.
+    pub machine_read: u32,
+    /// Machine actions posted.
+    pub machine_action: u32,
+    /// Alerts created.
+    pub create_alert: u32,
     /// Attempts that were retried.
     pub retried: u32,
 }
@@ -54,7 +60,13 @@ pub struct Calls {
 impl Calls {
     /// Every call.
     pub fn total(&self) -> u32 {
-        self.token + self.list + self.import + self.batch_delete
+        self.token
+            + self.list
+            + self.import
+            + self.batch_delete
+            + self.machine_read
+            + self.machine_action
+            + self.create_alert
     }
 
     fn count(&mut self, e: Endpoint) {
@@ -63,6 +75,9 @@ impl Calls {
             Endpoint::List => self.list += 1,
             Endpoint::Import => self.import += 1,
             Endpoint::BatchDelete => self.batch_delete += 1,
+            Endpoint::MachineRead => self.machine_read += 1,
+            Endpoint::MachineAction => self.machine_action += 1,
+            Endpoint::CreateAlert => self.create_alert += 1,
         }
     }
 }

@@ -42,6 +42,7 @@ mod http;
 mod limits;
 pub mod misp;
 mod plan;
+pub mod respond;
 mod secret;
 
 pub use api::{ImportResult, MAX_BATCH, batch_delete, import, list};

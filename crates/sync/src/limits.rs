@@ -16,6 +16,12 @@ pub enum Endpoint {
     Import,
     /// `POST /api/indicators/BatchDelete`.
     BatchDelete,
+    /// `GET /api/machines/{id}`, `GET /api/machineactions[/{id}]`.
+    MachineRead,
+    /// `POST /api/machines/{id}/<action>`.
+    MachineAction,
+    /// `POST /api/alerts/CreateAlertByReference`.
+    CreateAlert,
 }
 
 impl Endpoint {
@@ -26,6 +32,9 @@ impl Endpoint {
             Endpoint::List => "listing indicators",
             Endpoint::Import => "importing indicators",
             Endpoint::BatchDelete => "deleting indicators",
+            Endpoint::MachineRead => "reading devices and their actions",
+            Endpoint::MachineAction => "starting a machine action",
+            Endpoint::CreateAlert => "creating an alert",
         }
     }
 }
@@ -39,6 +48,12 @@ pub struct Limits {
     pub import: Vec<(u32, Duration)>,
     /// BatchDelete.
     pub batch_delete: Vec<(u32, Duration)>,
+    /// Reading devices and machine actions.
+    pub machine_read: Vec<(u32, Duration)>,
+    /// Machine actions.
+    pub machine_action: Vec<(u32, Duration)>,
+    /// CreateAlertByReference.
+    pub create_alert: Vec<(u32, Duration)>,
 }
 
 const MINUTE: Duration = Duration::from_secs(60);
@@ -46,12 +61,16 @@ const HOUR: Duration = Duration::from_secs(3600);
 
 impl Default for Limits {
     /// Defender's documented limits: list 100/min and 1,500/h, import
-    /// 30/min, BatchDelete 30/min and 1,500/h.
+    /// 30/min, BatchDelete 30/min and 1,500/h, machines and machine
+    /// actions 100/min and 1,500/h, CreateAlertByReference 15/min.
     fn default() -> Self {
         Limits {
             list: vec![(100, MINUTE), (1500, HOUR)],
             import: vec![(30, MINUTE)],
             batch_delete: vec![(30, MINUTE), (1500, HOUR)],
+            machine_read: vec![(100, MINUTE), (1500, HOUR)],
+            machine_action: vec![(100, MINUTE), (1500, HOUR)],
+            create_alert: vec![(15, MINUTE)],
         }
     }
 }
@@ -63,6 +82,9 @@ impl Limits {
             Endpoint::List => &self.list,
             Endpoint::Import => &self.import,
             Endpoint::BatchDelete => &self.batch_delete,
+            Endpoint::MachineRead => &self.machine_read,
+            Endpoint::MachineAction => &self.machine_action,
+            Endpoint::CreateAlert => &self.create_alert,
         }
     }
 }

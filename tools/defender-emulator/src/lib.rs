@@ -38,7 +38,11 @@ use iocmatch_core::defender::ApiIndicator;
 use serde_json::{Value, json};
 
 pub mod azurite;
+pub mod ksc;
+mod machines;
 pub mod misp;
+
+pub use machines::Machine;
 
 /// The endpoints, for rate limits and faults.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -51,6 +55,14 @@ pub enum Route {
     Import,
     /// `POST /api/indicators/BatchDelete`.
     BatchDelete,
+    /// `GET /api/machines/{id}`.
+    Machine,
+    /// `POST /api/machines/{id}/<action>`.
+    MachineAction,
+    /// `GET /api/machineactions` and `GET /api/machineactions/{id}`.
+    MachineActions,
+    /// `POST /api/alerts/CreateAlertByReference`.
+    CreateAlert,
 }
 
 /// A fault to answer one request with.
@@ -112,6 +124,10 @@ impl Default for Config {
                 (Route::List, (100, minute)),
                 (Route::Import, (30, minute)),
                 (Route::BatchDelete, (30, minute)),
+                (Route::MachineAction, (100, minute)),
+                (Route::MachineActions, (100, minute)),
+                (Route::Machine, (100, minute)),
+                (Route::CreateAlert, (15, minute)),
             ]),
             token_lifetime: 3599,
             next_links: true,
@@ -146,6 +162,8 @@ struct State {
     base: String,
     /// Position of each identity in `indicators`.
     index: HashMap<(String, String, String), usize>,
+    /// Devices, machine actions and alerts.
+    machines: machines::Machines,
 }
 
 /// A running emulator; stops when dropped.
@@ -272,6 +290,58 @@ impl Emulator {
         f(&mut self.state.lock().unwrap().config);
     }
 
+    /// Adds a device.
+    pub fn add_machine(&self, id: &str, name: &str, group: &str) {
+        let m =
+            Machine { id: id.into(), name: name.into(), group: group.into() };
+        self.state.lock().unwrap().machines.machines.push(m);
+    }
+
+    /// Adds an event alerts may reference: machine, `ReportId` (as
+    /// text), `Timestamp` exactly as written.
+    pub fn add_event(&self, machine: &str, report_id: &str, time: &str) {
+        let e = (machine.to_owned(), report_id.to_owned(), time.to_owned());
+        self.state.lock().unwrap().machines.events.insert(e);
+    }
+
+    /// Looks a machine action takes to finish (default 0: done at the
+    /// first look).
+    pub fn set_action_polls(&self, polls: u32) {
+        self.state.lock().unwrap().machines.polls = polls;
+    }
+
+    /// Makes the device's actions end `Failed`.
+    pub fn fail_actions_on(&self, machine: &str) {
+        self.state.lock().unwrap().machines.failing.insert(machine.to_owned());
+    }
+
+    /// Starts an action as another console would (it stays pending until
+    /// looked at).
+    pub fn start_action(&self, machine: &str, suffix: &str) {
+        let mut s = self.state.lock().unwrap();
+        s.machines.polls += 100;
+        let body = json!({"Comment": "started elsewhere", "IsolationType": "Full", "ScanType": "Quick"}).to_string();
+        let _ = s.machines.post_action(machine, suffix, &body);
+        s.machines.polls -= 100;
+    }
+
+    /// Machine actions posted so far (as the API lists them).
+    pub fn machine_actions(&self) -> Vec<Value> {
+        self.state
+            .lock()
+            .unwrap()
+            .machines
+            .actions
+            .iter()
+            .map(|a| a.json())
+            .collect()
+    }
+
+    /// Alerts created so far.
+    pub fn alerts(&self) -> Vec<Value> {
+        self.state.lock().unwrap().machines.alerts.clone()
+    }
+
     /// Expires every token issued so far.
     pub fn expire_tokens(&self) {
         let mut s = self.state.lock().unwrap();
@@ -394,6 +464,24 @@ fn route_of(method: &str, path: &str) -> Option<Route> {
         ("GET", "/api/indicators") => Some(Route::List),
         ("POST", "/api/indicators/import") => Some(Route::Import),
         ("POST", "/api/indicators/BatchDelete") => Some(Route::BatchDelete),
+        ("POST", "/api/alerts/CreateAlertByReference") => {
+            Some(Route::CreateAlert)
+        }
+        ("GET", p) if p.starts_with("/api/machineactions") => {
+            Some(Route::MachineActions)
+        }
+        ("POST", p)
+            if p.starts_with("/api/machines/")
+                && p.matches('/').count() == 4 =>
+        {
+            Some(Route::MachineAction)
+        }
+        ("GET", p)
+            if p.starts_with("/api/machines/")
+                && p.matches('/').count() == 3 =>
+        {
+            Some(Route::Machine)
+        }
         _ => None,
     }
 }
@@ -457,7 +545,48 @@ impl State {
             Route::List => self.list(path),
             Route::Import => self.import(&caller, body),
             Route::BatchDelete => self.batch_delete(body),
+            Route::Machine
+            | Route::MachineAction
+            | Route::MachineActions
+            | Route::CreateAlert => {
+                let (status, v) = self.machine_route(route, path, body);
+                reply(status, &v)
+            }
             Route::Token => unreachable!("answered above"),
+        }
+    }
+
+    fn machine_route(
+        &mut self,
+        route: Route,
+        path: &str,
+        body: &str,
+    ) -> (u16, Value) {
+        let (p, query) = path.split_once('?').unwrap_or((path, ""));
+        let parts: Vec<&str> = p.trim_start_matches('/').split('/').collect();
+        let m = &mut self.machines;
+        match (route, parts.as_slice()) {
+            (Route::Machine, ["api", "machines", id]) => m.get_machine(id),
+            (Route::MachineAction, ["api", "machines", id, action]) => {
+                m.post_action(id, action, body)
+            }
+            (Route::MachineActions, ["api", "machineactions"]) => {
+                let params: HashMap<String, String> =
+                    form_urlencoded::parse(query.as_bytes())
+                        .into_owned()
+                        .collect();
+                m.list_actions(
+                    params.get("$filter").map_or("", String::as_str),
+                )
+            }
+            (Route::MachineActions, ["api", "machineactions", id]) => {
+                m.get_action(id)
+            }
+            (Route::CreateAlert, _) => m.create_alert(body),
+            _ => (
+                404,
+                json!({"error": {"code": "NotFound", "message": format!("no route for {path}")}}),
+            ),
         }
     }
 

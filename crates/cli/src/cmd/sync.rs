@@ -101,7 +101,7 @@ pub fn run(args: &SyncArgs, mode: Mode) -> anyhow::Result<ExitCode> {
     Ok(if applied.complete() { ExitCode::SUCCESS } else { ExitCode::from(1) })
 }
 
-fn describe_notice(n: &Notice) -> String {
+pub(crate) fn describe_notice(n: &Notice) -> String {
     match n {
         Notice::Pacing { endpoint, wait } => {
             format!(
