@@ -20,6 +20,8 @@ pub struct Input {
 enum Source {
     Stdin,
     File(PathBuf),
+    /// Bytes already in memory (a file handed over by Spark).
+    Memory(std::sync::Arc<[u8]>),
     #[cfg(feature = "azure")]
     Blob(crate::blob::Blob),
 }
@@ -42,6 +44,15 @@ impl Input {
             name: path.display().to_string(),
             source: Source::File(path.to_owned()),
         }
+    }
+
+    /// Bytes already in memory, read as the file `name` would be (gzip,
+    /// Avro and exports decoded).
+    pub fn bytes(
+        name: impl Into<String>,
+        data: impl Into<std::sync::Arc<[u8]>>,
+    ) -> Input {
+        Input { name: name.into(), source: Source::Memory(data.into()) }
     }
 
     /// Standard input.
@@ -77,6 +88,7 @@ impl Input {
         match &self.source {
             Source::File(p) => std::fs::metadata(p).ok().map(|m| m.len()),
             Source::Stdin => None,
+            Source::Memory(m) => Some(m.len() as u64),
             #[cfg(feature = "azure")]
             Source::Blob(b) => Some(b.size()),
         }
@@ -114,6 +126,9 @@ impl Input {
         let raw: Box<dyn Read + Send> = match &self.source {
             Source::Stdin => Box::new(io::stdin()),
             Source::File(p) => Box::new(File::open(p)?),
+            Source::Memory(m) => {
+                Box::new(io::Cursor::new(std::sync::Arc::clone(m)))
+            }
             #[cfg(feature = "azure")]
             Source::Blob(b) => b.reader(),
         };
