@@ -145,8 +145,9 @@ pub struct RespondArgs {
         default_value = "iocmatch-respond-audit.jsonl"
     )]
     pub audit: PathBuf,
-    /// Defender's settings: a TOML file with a `[defender]` table, as for
-    /// sync; the AZURE_* environment variables win over it.
+    /// Settings: a TOML file with a `[defender]` table (as for sync) and
+    /// a `[ksc]` table (url, user, password, domain, internal, ca_cert);
+    /// the AZURE_* and KSC_* environment variables win over it.
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
     /// The API's base URL (env: IOCMATCH_API_URL).

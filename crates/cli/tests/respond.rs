@@ -99,7 +99,7 @@ name = "c2"
 types = ["IpAddress"]
 title = "C2*"
 defender = ["scan:Quick"]
-kaspersky = ["isolateHost"]
+kaspersky = ["isolateHost", "iocScan"]
 category = "CommandAndControl"
 "#;
 
@@ -254,6 +254,15 @@ fn apply_acts_on_both_systems_logs_everything_and_a_rerun_repeats_nothing() {
         assert_eq!(body["responseEventIncidentArea"], "iocmatch");
         match a["response"].as_str().unwrap() {
             "isolateHost" => assert_eq!(body["params"]["action"], 1),
+            "iocScan" => {
+                assert!(
+                    body["params"]["ioc"]
+                        .as_str()
+                        .is_some_and(|z| z.starts_with("UEsDB")),
+                    "a base64 ZIP"
+                );
+                assert_eq!(body["params"]["scanCriticalAreas"], true);
+            }
             "quarantineFile" => assert!(
                 body["params"]["sha256hash"].as_str().unwrap().len() == 64
                     || body["params"]["md5hash"].as_str().unwrap().len() == 32

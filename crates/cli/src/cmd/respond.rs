@@ -50,7 +50,10 @@ pub fn run(args: &RespondArgs, apply: bool) -> anyhow::Result<ExitCode> {
     } else {
         None
     };
-    let mut ksc = match KscSettings::from_env(&|k| std::env::var(k).ok())? {
+    let mut ksc = match KscSettings::load(
+        &|k| std::env::var(k).ok(),
+        args.config.as_deref(),
+    )? {
         Some(s) if needs("kaspersky") => Some(Ksc::new(s, "iocmatch")?),
         _ => None,
     };

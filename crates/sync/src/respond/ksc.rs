@@ -45,6 +45,24 @@ pub struct KscSettings {
     pub ca_cert: Option<PathBuf>,
 }
 
+/// The `[ksc]` table of a config file.
+#[derive(Default, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileSettings {
+    url: Option<String>,
+    user: Option<String>,
+    password: Option<String>,
+    domain: Option<String>,
+    internal: Option<bool>,
+    ca_cert: Option<PathBuf>,
+}
+
+#[derive(Default, serde::Deserialize)]
+struct ConfigFile {
+    #[serde(default)]
+    ksc: Option<FileSettings>,
+}
+
 impl KscSettings {
     /// Settings from the environment; `None` when `KSC_URL` is not set.
     ///
@@ -54,12 +72,41 @@ impl KscSettings {
     pub fn from_env(
         env: &dyn Fn(&str) -> Option<String>,
     ) -> Result<Option<KscSettings>, SyncError> {
-        let Some(url) = env("KSC_URL").filter(|u| !u.trim().is_empty()) else {
-            return Ok(None);
+        KscSettings::load(env, None)
+    }
+
+    /// Settings from the environment and a config file's `[ksc]` table
+    /// (`url`, `user`, `password`, `domain`, `internal`, `ca_cert`); the
+    /// environment wins. `None` when neither names a URL.
+    ///
+    /// # Errors
+    ///
+    /// A [`SyncError::Config`] naming what is missing or unsafe.
+    pub fn load(
+        env: &dyn Fn(&str) -> Option<String>,
+        file: Option<&std::path::Path>,
+    ) -> Result<Option<KscSettings>, SyncError> {
+        let f = match file {
+            Some(p) => {
+                let text = std::fs::read_to_string(p).map_err(|e| {
+                    SyncError::Config(format!("{}: {e}", p.display()))
+                })?;
+                let c: ConfigFile = toml::from_str(&text).map_err(|e| {
+                    SyncError::Config(format!("{}: {e}", p.display()))
+                })?;
+                c.ksc.unwrap_or_default()
+            }
+            None => FileSettings::default(),
         };
-        let need = |k: &str| {
-            env(k).filter(|v| !v.is_empty()).ok_or_else(|| {
-                SyncError::Config(format!("{k} is not set (KSC_URL is)"))
+        let pick = |var: &str, from_file: &Option<String>| {
+            env(var)
+                .filter(|v| !v.trim().is_empty())
+                .or_else(|| from_file.clone())
+        };
+        let Some(url) = pick("KSC_URL", &f.url) else { return Ok(None) };
+        let need = |var: &str, from_file: &Option<String>| {
+            pick(var, from_file).filter(|v| !v.is_empty()).ok_or_else(|| {
+                SyncError::Config(format!("{var} is not set (environment variable or the config file's [ksc] table)"))
             })
         };
         let url = url.trim().trim_end_matches('/').to_owned();
@@ -72,13 +119,17 @@ impl KscSettings {
         }
         Ok(Some(KscSettings {
             url,
-            user: need("KSC_USER")?,
-            password: Secret::new(need("KSC_PASSWORD")?),
-            domain: env("KSC_DOMAIN").unwrap_or_default(),
-            internal: env("KSC_INTERNAL").is_none_or(|v| v != "0"),
+            user: need("KSC_USER", &f.user)?,
+            password: Secret::new(need("KSC_PASSWORD", &f.password)?),
+            domain: pick("KSC_DOMAIN", &f.domain).unwrap_or_default(),
+            internal: match env("KSC_INTERNAL") {
+                Some(v) => v != "0",
+                None => f.internal.unwrap_or(true),
+            },
             ca_cert: env("KSC_CA_CERT")
                 .filter(|v| !v.is_empty())
-                .map(PathBuf::from),
+                .map(PathBuf::from)
+                .or(f.ca_cert),
         }))
     }
 }
@@ -450,7 +501,102 @@ fn params(task: KscTask, a: &AlertLine) -> Value {
         KscTask::OnDemandScan => {
             json!([{"enabled": true, "path": "", "recursive": true, "type": 25}])
         }
+        KscTask::IocScan => {
+            let xml = openioc(&a.indicator).unwrap_or_default();
+            let name = format!("iocmatch-{}.ioc", a.indicator.id);
+            json!({
+                "ioc": B64.encode(zip_stored(&name, xml.as_bytes())),
+                "isolateHost": false,
+                "scanCriticalAreas": true,
+                "quarantineObject": false,
+            })
+        }
     }
+}
+
+/// The indicator as an OpenIOC 1.1 document (what KES's IOC scan reads),
+/// for the types OpenIOC has a term for.
+pub(crate) fn openioc(
+    i: &crate::respond::alerts::AlertIndicator,
+) -> Option<String> {
+    let (document, search, content) = match i.kind.as_str() {
+        "FileMd5" => ("FileItem", "FileItem/Md5sum", "md5"),
+        "FileSha1" => ("FileItem", "FileItem/Sha1sum", "string"),
+        "FileSha256" => ("FileItem", "FileItem/Sha256sum", "string"),
+        "IpAddress" => ("PortItem", "PortItem/remoteIP", "IP"),
+        "DomainName" => ("DnsEntryItem", "DnsEntryItem/Host", "string"),
+        "Url" => ("UrlHistoryItem", "UrlHistoryItem/URL", "string"),
+        _ => return None,
+    };
+    let esc = |s: &str| {
+        s.replace('&', "&amp;")
+            .replace('<', "&lt;")
+            .replace('>', "&gt;")
+            .replace('"', "&quot;")
+    };
+    let title = esc(i.title.as_deref().unwrap_or(&i.value));
+    let value = esc(&i.value);
+    // Three GUIDs: the document, its indicator and its item.
+    let guid = |n: u32| format!("00000000-0000-4000-800{n}-{:012x}", i.id);
+    let (id, ind, item) = (guid(0), guid(1), guid(2));
+    Some(format!(
+        "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n\
+         <OpenIOC xmlns=\"http://openioc.org/schemas/OpenIOC_1.1\" id=\"{id}\" last-modified=\"2026-01-01T00:00:00Z\">\n\
+         <metadata><short_description>{title}</short_description><authored_by>iocmatch</authored_by></metadata>\n\
+         <criteria><Indicator id=\"{ind}\" operator=\"OR\">\
+         <IndicatorItem id=\"{item}\" condition=\"is\">\
+         <Context document=\"{document}\" search=\"{search}\" type=\"mir\"/>\
+         <Content type=\"{content}\">{value}</Content></IndicatorItem></Indicator></criteria>\n\
+         </OpenIOC>\n"
+    ))
+}
+
+/// A ZIP archive of one file, stored (the IOC scan takes a ZIP).
+fn zip_stored(name: &str, data: &[u8]) -> Vec<u8> {
+    let crc = crc32(data);
+    let (n, len) = (name.len() as u16, data.len() as u32);
+    let mut z = Vec::with_capacity(data.len() + 2 * name.len() + 100);
+    // Local file header: version 2.0, no flags, stored, no time.
+    z.extend_from_slice(&0x0403_4b50u32.to_le_bytes());
+    z.extend_from_slice(&[20, 0, 0, 0, 0, 0, 0, 0, 0, 0]);
+    z.extend_from_slice(&crc.to_le_bytes());
+    z.extend_from_slice(&len.to_le_bytes());
+    z.extend_from_slice(&len.to_le_bytes());
+    z.extend_from_slice(&n.to_le_bytes());
+    z.extend_from_slice(&0u16.to_le_bytes());
+    z.extend_from_slice(name.as_bytes());
+    z.extend_from_slice(data);
+    let central = z.len() as u32;
+    z.extend_from_slice(&0x0201_4b50u32.to_le_bytes());
+    z.extend_from_slice(&[20, 0, 20, 0, 0, 0, 0, 0, 0, 0, 0, 0]);
+    z.extend_from_slice(&crc.to_le_bytes());
+    z.extend_from_slice(&len.to_le_bytes());
+    z.extend_from_slice(&len.to_le_bytes());
+    z.extend_from_slice(&n.to_le_bytes());
+    // Extra and comment lengths, disk, internal and external attributes,
+    // then the local header's offset (0).
+    z.extend_from_slice(&[0; 12]);
+    z.extend_from_slice(&0u32.to_le_bytes());
+    z.extend_from_slice(name.as_bytes());
+    let size = z.len() as u32 - central;
+    z.extend_from_slice(&0x0605_4b50u32.to_le_bytes());
+    z.extend_from_slice(&[0, 0, 0, 0, 1, 0, 1, 0]);
+    z.extend_from_slice(&size.to_le_bytes());
+    z.extend_from_slice(&central.to_le_bytes());
+    z.extend_from_slice(&0u16.to_le_bytes());
+    z
+}
+
+/// CRC-32 (IEEE), bit by bit: IOC files are a few hundred bytes.
+fn crc32(data: &[u8]) -> u32 {
+    let mut c = !0u32;
+    for &b in data {
+        c ^= u32::from(b);
+        for _ in 0..8 {
+            c = if c & 1 != 0 { (c >> 1) ^ 0xEDB8_8320 } else { c >> 1 };
+        }
+    }
+    !c
 }
 
 /// The result of a call, or its `PxgError` (KSC may send one with 200).
@@ -531,6 +677,71 @@ mod tests {
         assert!(KscSettings::from_env(&env(&local)).unwrap().is_some());
         let e = KscSettings::from_env(&env(&ok[..2])).unwrap_err().to_string();
         assert!(e.contains("KSC_PASSWORD"), "{e}");
+    }
+
+    #[test]
+    fn a_config_file_gives_what_the_environment_does_not() {
+        let dir = std::env::temp_dir()
+            .join(format!("iocmatch-ksc-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let p = dir.join("respond.toml");
+        std::fs::write(&p, "[ksc]\nurl = 'https://ksc.corp:13299'\nuser = 'file-user'\npassword = 'file-pw'\ninternal = false\n").unwrap();
+        let s = KscSettings::load(&env(&[("KSC_USER", "env-user")]), Some(&p))
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            (s.user.as_str(), s.password.expose(), s.internal),
+            ("env-user", "file-pw", false)
+        );
+        std::fs::write(&p, "[ksc]\nurl = 'https://k'\nusr = 'typo'\n")
+            .unwrap();
+        assert!(
+            KscSettings::load(&env(&[]), Some(&p))
+                .unwrap_err()
+                .to_string()
+                .contains("unknown field")
+        );
+        std::fs::write(&p, "[defender]\ntenant_id = 't'\n").unwrap();
+        assert!(
+            KscSettings::load(&env(&[]), Some(&p)).unwrap().is_none(),
+            "no [ksc]: no KSC"
+        );
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn ioc_scans_carry_the_indicator_as_openioc_in_a_zip() {
+        assert_eq!(crc32(b"123456789"), 0xCBF4_3926, "the CRC-32 check value");
+        let i = crate::respond::alerts::AlertIndicator {
+            id: 3,
+            kind: "FileSha256".into(),
+            value: "ab".repeat(32),
+            action: "Block".into(),
+            severity: "High".into(),
+            title: Some("Ransom <x>".into()),
+        };
+        let xml = openioc(&i).unwrap();
+        assert!(
+            xml.contains("FileItem/Sha256sum")
+                && xml.contains(&"ab".repeat(32))
+                && xml.contains("Ransom &lt;x&gt;")
+        );
+        let z = zip_stored("a.ioc", xml.as_bytes());
+        assert!(
+            z.starts_with(b"PK\x03\x04")
+                && z.windows(4).any(|w| w == b"PK\x05\x06")
+        );
+        let at = 30 + "a.ioc".len();
+        assert_eq!(
+            &z[at..at + xml.len()],
+            xml.as_bytes(),
+            "stored, not compressed"
+        );
+        let cert = crate::respond::alerts::AlertIndicator {
+            kind: "CertificateThumbprint".into(),
+            ..i
+        };
+        assert!(openioc(&cert).is_none());
     }
 
     #[test]

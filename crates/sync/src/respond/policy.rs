@@ -191,6 +191,8 @@ pub enum KscTask {
     ReleaseHost,
     /// `onDemandScan` of all fixed drives.
     OnDemandScan,
+    /// `iocScan` with the indicator as an OpenIOC file.
+    IocScan,
 }
 
 impl KscTask {
@@ -204,10 +206,11 @@ impl KscTask {
             "isolateHost" => KscTask::IsolateHost,
             "releaseHost" => KscTask::ReleaseHost,
             "onDemandScan" => KscTask::OnDemandScan,
+            "iocScan" => KscTask::IocScan,
             _ => {
                 return Err(format!(
                     "'{s}' is no Kaspersky task (getFile, deleteFile, quarantineFile, terminateProcess, \
-                     preventExecution, isolateHost, releaseHost, onDemandScan)"
+                     preventExecution, isolateHost, releaseHost, onDemandScan, iocScan)"
                 ));
             }
         })
@@ -224,6 +227,7 @@ impl KscTask {
             KscTask::IsolateHost => "isolateHost",
             KscTask::ReleaseHost => "releaseHost",
             KscTask::OnDemandScan => "onDemandScan",
+            KscTask::IocScan => "iocScan",
         }
     }
 
