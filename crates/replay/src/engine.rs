@@ -123,6 +123,11 @@ impl ReplayOptions {
     pub fn parser(&self) -> Parser {
         self.parser
     }
+
+    /// How inputs are decoded (for [`Input::reader_with`]).
+    pub fn decoding(&self) -> &Decoding {
+        &self.decoding
+    }
 }
 
 /// Builds [`ReplayOptions`]; [`build`](ReplayOptionsBuilder::build)
