@@ -137,6 +137,11 @@ pub struct RespondArgs {
     /// docs/respond.md).
     #[arg(long, value_name = "FILE")]
     pub policy: PathBuf,
+    /// The indicator files the alerts came from: their recommended
+    /// actions go into Defender alerts (else the rule's, else a sentence
+    /// naming the indicator). Repeat for several.
+    #[arg(long = "indicators", short = 'i', value_name = "FILE")]
+    pub indicator_files: Vec<PathBuf>,
     /// The audit log (JSON Lines): every action planned, refused, sent,
     /// done or failed, and what later runs do not repeat.
     #[arg(

@@ -202,9 +202,32 @@ fn apply_acts_on_both_systems_logs_everything_and_a_rerun_repeats_nothing() {
     w.emulator.start_action(&busy, "isolate");
     let before = w.emulator.machine_actions().len();
 
-    let o = w.respond(&["apply", "--yes"], &policy);
+    // The indicator's own recommended action goes into its alert.
+    let first = &sends(&plan, "alert")[0];
+    let (kind, value) = (
+        first["indicator"]["type"].as_str().unwrap(),
+        first["indicator"]["value"].as_str().unwrap(),
+    );
+    let iocs = w.dir.path().join("iocs.csv");
+    std::fs::write(&iocs, format!("IndicatorType,IndicatorValue,Action,Title,RecommendedActions\n{kind},{value},Audit,t,Reimage the device\n")).unwrap();
+    let o =
+        w.respond(&["apply", "--yes", "-i", iocs.to_str().unwrap()], &policy);
     assert_eq!(o.status.code(), Some(0), "{}\n{}", stdout(&o), stderr(&o));
     let alerts = w.emulator.alerts();
+    let of_it = |a: &Value| {
+        a["description"]
+            .as_str()
+            .unwrap()
+            .contains(&format!("{kind} {value} "))
+    };
+    assert!(alerts.iter().any(of_it));
+    for a in &alerts {
+        assert_eq!(
+            a["recommendedAction"] == "Reimage the device",
+            of_it(a),
+            "{a}"
+        );
+    }
     assert_eq!(alerts.len(), sends(&plan, "alert").len(), "{}", stderr(&o));
     for a in &alerts {
         assert!(a["title"].as_str().unwrap().starts_with("iocmatch: "), "{a}");

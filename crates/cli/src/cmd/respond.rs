@@ -20,7 +20,8 @@ pub fn run(args: &RespondArgs, apply: bool) -> anyhow::Result<ExitCode> {
     let policy = Policy::load(&args.policy)?;
     let (mut audit, history) = AuditLog::open(&args.audit)?;
     let now = jiff::Timestamp::now().as_second();
-    let plan = respond::plan_responses(&alerts, &policy, &history, now);
+    let mut plan = respond::plan_responses(&alerts, &policy, &history, now);
+    recommend_from_indicators(&mut plan, &args.indicator_files)?;
     if args.json {
         serde_json::to_writer_pretty(io::stdout().lock(), &plan_json(&plan))?;
         println!();
@@ -89,6 +90,39 @@ pub fn run(args: &RespondArgs, apply: bool) -> anyhow::Result<ExitCode> {
         args.audit.display()
     );
     Ok(if tally.clean() { ExitCode::SUCCESS } else { ExitCode::from(1) })
+}
+
+/// The indicators' own recommended actions, where they have one, for the
+/// alerts Defender is sent (they win over the rule's).
+fn recommend_from_indicators(
+    plan: &mut ResponsePlan,
+    files: &[std::path::PathBuf],
+) -> anyhow::Result<()> {
+    let mut by_value = std::collections::HashMap::new();
+    for f in files {
+        let loaded = iocmatch_core::load::load_path(
+            f,
+            &iocmatch_core::load::LoadOptions::default(),
+        )?;
+        for i in &loaded.indicators {
+            if let Some(r) =
+                i.meta().recommended_actions().filter(|r| !r.trim().is_empty())
+            {
+                by_value.insert(
+                    (i.indicator_type().to_string(), i.value().to_owned()),
+                    r.to_owned(),
+                );
+            }
+        }
+    }
+    for a in &mut plan.actions {
+        let key =
+            (a.alert.indicator.kind.clone(), a.alert.indicator.value.clone());
+        if let Some(r) = by_value.get(&key) {
+            a.recommended_action = Some(r.clone());
+        }
+    }
+    Ok(())
 }
 
 fn line(e: &Entry) -> String {
