@@ -18,7 +18,8 @@ use crate::flags::RespondArgs;
 pub fn run(args: &RespondArgs, apply: bool) -> anyhow::Result<ExitCode> {
     let alerts = respond::read_alerts(&args.alerts)?;
     let policy = Policy::load(&args.policy)?;
-    let (mut audit, history) = AuditLog::open(&args.audit)?;
+    // A plan only reads the log; an apply appends to it.
+    let history = respond::History::read(&args.audit)?;
     let now = jiff::Timestamp::now().as_second();
     let mut plan = respond::plan_responses(&alerts, &policy, &history, now);
     recommend_from_indicators(&mut plan, &args.indicator_files)?;
@@ -67,6 +68,7 @@ pub fn run(args: &RespondArgs, apply: bool) -> anyhow::Result<ExitCode> {
         wait: Duration::from_nanos(args.wait.max(0) as u64),
         every: Duration::from_secs(10),
     };
+    let (mut audit, _) = AuditLog::open(&args.audit)?;
     let mut out = io::stderr().lock();
     let tally = respond::apply_responses(
         &plan,

@@ -78,7 +78,41 @@ impl History {
     }
 }
 
+fn fail(path: &Path, e: &dyn std::fmt::Display) -> SyncError {
+    SyncError::Config(format!("audit log {}: {e}", path.display()))
+}
+
 impl History {
+    /// What the log at `path` records (nothing when there is no log):
+    /// reading it writes nothing, for plans.
+    ///
+    /// # Errors
+    ///
+    /// When it cannot be read, or a line is no entry (a log edited by
+    /// hand would otherwise forget what was done).
+    pub fn read(path: &Path) -> Result<History, SyncError> {
+        let mut history = History::default();
+        if !path.exists() {
+            return Ok(history);
+        }
+        let text =
+            std::fs::read_to_string(path).map_err(|e| fail(path, &e))?;
+        for (i, line) in
+            text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty())
+        {
+            let e: Entry = serde_json::from_str(line)
+                .map_err(|e| fail(path, &format!("line {}: {e}", i + 1)))?;
+            if matches!(e.state, State::Sent | State::Done)
+                && let Ok(t) = e.time.parse::<jiff::Timestamp>()
+            {
+                let at = history.acted.entry(e.device_id.clone()).or_default();
+                *at = (*at).max(t.as_second());
+            }
+            history.last.insert(e.key.clone(), (e.state, e.remote_id.clone()));
+        }
+        Ok(history)
+    }
+
     /// Whether the action is done or running already.
     pub fn done(&self, key: &str) -> Option<&(State, Option<String>)> {
         self.last
@@ -102,34 +136,12 @@ impl AuditLog {
     /// When it cannot be opened, or a line is no entry (a log edited by
     /// hand would otherwise forget what was done).
     pub fn open(path: &Path) -> Result<(AuditLog, History), SyncError> {
-        let fail = |e: &dyn std::fmt::Display| {
-            SyncError::Config(format!("audit log {}: {e}", path.display()))
-        };
-        let mut history = History::default();
-        if path.exists() {
-            let text = std::fs::read_to_string(path).map_err(|e| fail(&e))?;
-            for (i, line) in
-                text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty())
-            {
-                let e: Entry = serde_json::from_str(line)
-                    .map_err(|e| fail(&format!("line {}: {e}", i + 1)))?;
-                if matches!(e.state, State::Sent | State::Done)
-                    && let Ok(t) = e.time.parse::<jiff::Timestamp>()
-                {
-                    let at =
-                        history.acted.entry(e.device_id.clone()).or_default();
-                    *at = (*at).max(t.as_second());
-                }
-                history
-                    .last
-                    .insert(e.key.clone(), (e.state, e.remote_id.clone()));
-            }
-        }
+        let history = History::read(path)?;
         let file = OpenOptions::new()
             .create(true)
             .append(true)
             .open(path)
-            .map_err(|e| fail(&e))?;
+            .map_err(|e| fail(path, &e))?;
         let run =
             jiff::Timestamp::now().strftime("%Y%m%dT%H%M%SZ").to_string();
         Ok((AuditLog { path: path.to_owned(), file, run }, history))
