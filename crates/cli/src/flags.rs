@@ -480,21 +480,6 @@ pub enum OutputFormat {
 
 /// `90m`, `6h`, `2d` as nanoseconds.
 fn parse_duration(s: &str) -> Result<i64, String> {
-    let s = s.trim();
-    let split = s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());
-    let (n, unit) = s.split_at(split);
-    let n: i64 = n
-        .parse()
-        .map_err(|_| format!("'{s}' is no duration (try 6h or 2d)"))?;
-    let unit_secs = match unit {
-        "s" => 1,
-        "m" => 60,
-        "h" | "" => 3600,
-        "d" => 86_400,
-        _ => {
-            return Err(format!("'{unit}' is no unit of time (s, m, h or d)"));
-        }
-    };
-    n.checked_mul(unit_secs * 1_000_000_000)
-        .ok_or_else(|| format!("'{s}' is too long"))
+    let d = iocmatch_core::parse_duration(s)?;
+    i64::try_from(d.as_nanos()).map_err(|_| format!("'{s}' is too long"))
 }

@@ -115,6 +115,31 @@ fn clean_list(v: Vec<String>) -> Box<[Box<str>]> {
     v.into_iter().filter_map(|s| boxed(Some(s))).collect()
 }
 
+/// Parses a span of time as people write one: `90s`, `30m`, `6h`, `2d`
+/// (a number and a unit; for flags and config files).
+///
+/// # Errors
+///
+/// What is wrong, naming the accepted units.
+pub fn parse_duration(s: &str) -> Result<std::time::Duration, String> {
+    let s = s.trim();
+    let split = s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());
+    let (n, unit) = s.split_at(split);
+    let n: u64 = n
+        .parse()
+        .map_err(|_| format!("'{s}' is no duration (try 6h or 2d)"))?;
+    let unit_secs = match unit {
+        "s" => 1,
+        "m" => 60,
+        "h" => 3600,
+        "d" => 86_400,
+        _ => return Err(format!("'{s}': the unit of time is s, m, h or d")),
+    };
+    n.checked_mul(unit_secs)
+        .map(std::time::Duration::from_secs)
+        .ok_or_else(|| format!("'{s}' is too long"))
+}
+
 /// Parses an expiration or event time: RFC 3339 with `Z` or an offset;
 /// a date and time without a zone, read as UTC; or a bare date, read as
 /// midnight UTC.
@@ -387,6 +412,22 @@ impl MetaInterner {
         let m = Arc::new(meta);
         self.seen.insert(Arc::clone(&m));
         m
+    }
+}
+
+#[cfg(test)]
+mod duration_tests {
+    use super::parse_duration;
+    use std::time::Duration;
+
+    #[test]
+    fn durations_as_people_write_them() {
+        assert_eq!(parse_duration("90s"), Ok(Duration::from_secs(90)));
+        assert_eq!(parse_duration(" 6h "), Ok(Duration::from_secs(6 * 3600)));
+        assert_eq!(parse_duration("2d"), Ok(Duration::from_secs(2 * 86_400)));
+        for bad in ["", "6", "h", "1w", "-1h", "99999999999999999999d"] {
+            assert!(parse_duration(bad).is_err(), "{bad}");
+        }
     }
 }
 

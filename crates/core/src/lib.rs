@@ -68,7 +68,7 @@ mod set;
 pub mod value;
 pub mod warninglist;
 
-pub use draft::{Rejection, parse_time};
+pub use draft::{Rejection, parse_duration, parse_time};
 pub use error::{ErrorKind, IndicatorError};
 pub use indicator::{
     Details, Indicator, IndicatorId, Location, Meta, OfflineOnly, Source,

@@ -126,14 +126,9 @@ impl Azurite {
             }
             let data =
                 std::fs::read(export.join(&rel)).map_err(|e| e.to_string())?;
-            let path = format!("{container}/{name}");
-            self.send(
-                "PUT",
-                &path,
-                &[],
-                &[("x-ms-blob-type", "AppendBlob")],
-                b"",
-            )?;
+            // Blocks of at most 4 MiB (Azure's limit per append), cut at
+            // line ends.
+            let mut blocks = Vec::new();
             let mut rest = &data[..];
             while !rest.is_empty() {
                 let mut n = rest.len().min(4 << 20);
@@ -143,15 +138,10 @@ impl Azurite {
                         .rposition(|&b| b == b'\n')
                         .map_or(n, |i| i + 1);
                 }
-                self.send(
-                    "PUT",
-                    &path,
-                    &[("comp", "appendblock")],
-                    &[],
-                    &rest[..n],
-                )?;
+                blocks.push(&rest[..n]);
                 rest = &rest[n..];
             }
+            self.append_blob(container, name, &blocks)?;
         }
         Ok(containers.into_iter().map(|c| format!("az://{c}/")).collect())
     }

@@ -430,20 +430,7 @@ impl Rule {
 
 /// `90m`, `24h`, `7d`.
 fn duration(s: &str) -> Result<Duration, String> {
-    let s = s.trim();
-    let split = s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());
-    let (n, unit) = s.split_at(split);
-    let n: u64 = n
-        .parse()
-        .map_err(|_| format!("cooldown '{s}' is no duration (try 24h)"))?;
-    let secs = match unit {
-        "s" => 1,
-        "m" => 60,
-        "h" => 3600,
-        "d" => 86_400,
-        _ => return Err(format!("cooldown '{s}': the unit is s, m, h or d")),
-    };
-    Ok(Duration::from_secs(n * secs))
+    iocmatch_core::parse_duration(s).map_err(|e| format!("cooldown {e}"))
 }
 
 #[cfg(test)]
