@@ -34,22 +34,9 @@ fn replay(az: &Azurite, args: &[&OsStr]) -> Output {
     c.output().expect("run iocmatch")
 }
 
-/// Every file under `dir`, relative to it.
+/// Every file under `dir`, relative to it, in order.
 fn files(dir: &Path) -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        for e in std::fs::read_dir(d).unwrap() {
-            let p = e.unwrap().path();
-            if p.is_dir() {
-                stack.push(p);
-            } else {
-                out.push(p.strip_prefix(dir).unwrap().to_path_buf());
-            }
-        }
-    }
-    out.sort();
-    out
+    defender_emulator::azurite::files_under(dir).unwrap()
 }
 
 /// Uploads a storage-layout export: each top folder a container, each

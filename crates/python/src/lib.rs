@@ -165,9 +165,8 @@ type Found = (Hit, u64, String);
 
 impl NativeSet {
     fn replay(&self, inputs: &[Input]) -> PyResult<Vec<Found>> {
-        // One thread: Spark runs a task per core already.
         let opts = ReplayOptions::builder()
-            .threads(1)
+            .pool(Arc::clone(pool()?))
             .build()
             .map_err(|e| PyValueError::new_err(e.to_string()))?;
         let mut sink = Collect::default();
@@ -234,6 +233,24 @@ impl NativeSet {
         d.set_item("json", col(&|h| h.2.clone()))?;
         Ok(d)
     }
+}
+
+/// One worker thread, shared by every call (Spark runs a task per core
+/// already); a pool per call cost a thread start per file.
+fn pool() -> PyResult<&'static Arc<rayon::ThreadPool>> {
+    static POOL: OnceLock<Result<Arc<rayon::ThreadPool>, String>> =
+        OnceLock::new();
+    POOL.get_or_init(|| {
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(1)
+            .build()
+            .map(Arc::new)
+            .map_err(|e| e.to_string())
+    })
+    .as_ref()
+    .map_err(|e| {
+        PyIOError::new_err(format!("cannot start the worker thread: {e}"))
+    })
 }
 
 fn report_id_json(r: &ReportId) -> String {

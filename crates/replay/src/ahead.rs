@@ -119,7 +119,7 @@ pub(crate) struct Ahead<'scope, 'env> {
     reader: &'env Reader<'env>,
     inputs: &'env [Input],
     /// Which inputs are streamed (the others are mapped by the merger).
-    streamed: Vec<bool>,
+    streamed: &'env [bool],
     lookahead: usize,
     started: HashMap<usize, Receiver<Msg>>,
     /// The next input to consider starting.
@@ -131,7 +131,7 @@ impl<'scope, 'env> Ahead<'scope, 'env> {
         scope: &'scope std::thread::Scope<'scope, 'env>,
         reader: &'env Reader<'env>,
         inputs: &'env [Input],
-        streamed: Vec<bool>,
+        streamed: &'env [bool],
         lookahead: usize,
     ) -> Self {
         Ahead {

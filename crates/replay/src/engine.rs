@@ -482,15 +482,16 @@ impl<'s> Replayer<'s> {
             // whatever reason.
             let _stop = CancelOnDrop(&cancel);
             let mut ahead =
-                Ahead::new(scope, &reader, inputs, streamed, lookahead);
+                Ahead::new(scope, &reader, inputs, &streamed, lookahead);
             for (i, input) in inputs.iter().enumerate() {
                 if ruled_out[i] {
                     m.totals.skipped_files += 1;
                     continue;
                 }
                 m.start_file(input);
+                // Decided once above: sniffing reads the file's head.
                 let map = match input.path() {
-                    Some(p) if input.mappable() => self.opts.mmap.open(p),
+                    Some(p) if !streamed[i] => self.opts.mmap.open(p),
                     _ => None,
                 };
                 match map {

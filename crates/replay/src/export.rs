@@ -409,14 +409,23 @@ fn objects(
     how: &Decoding,
     out: &mut Vec<u8>,
 ) -> io::Result<()> {
+    // Rows of one query share their columns: understood once per change.
+    let mut last: Option<(Vec<&str>, Columns)> = None;
     for row in rows {
         let Some(o) = row.as_object() else {
             out.extend_from_slice(b"not a row\n");
             continue;
         };
-        let cols = Columns::new(o.keys().map(String::as_str));
-        cols.check(how)?;
-        write_row(out, &cols, o.values().map(Cell::Json), how)?;
+        let same = last.as_ref().is_some_and(|(names, _)| {
+            names.iter().copied().eq(o.keys().map(String::as_str))
+        });
+        if !same {
+            let cols = Columns::new(o.keys().map(String::as_str));
+            cols.check(how)?;
+            last = Some((o.keys().map(String::as_str).collect(), cols));
+        }
+        let (_, cols) = last.as_ref().expect("set above");
+        write_row(out, cols, o.values().map(Cell::Json), how)?;
     }
     Ok(())
 }

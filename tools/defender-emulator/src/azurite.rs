@@ -300,7 +300,11 @@ impl Drop for Azurite {
 }
 
 /// Every file under `dir`, relative to it, in order.
-fn files_under(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
+///
+/// # Errors
+///
+/// When a folder cannot be read.
+pub fn files_under(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
     let mut out = Vec::new();
     let mut stack = vec![dir.to_path_buf()];
     while let Some(d) = stack.pop() {
