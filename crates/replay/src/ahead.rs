@@ -1,16 +1,17 @@
 //! Streamed inputs (gzip, Avro, exports, blobs, standard input) read
 //! ahead: each input has a reader thread that decodes it into chunks of
 //! whole lines and hands every chunk to the worker pool as soon as it is
-//! read. Up to `lookahead` inputs are read at once, so several gzip files
-//! inflate in parallel (inflating is single-threaded per file) and blobs
-//! download while earlier ones are evaluated. Only results wait for their
+//! read, or evaluates it itself when enough readers run to keep every
+//! worker busy. Up to `lookahead` inputs are read at once, so several
+//! gzip files inflate in parallel (inflating is single-threaded per file)
+//! and blobs download while earlier ones are evaluated. Only results wait for their
 //! turn to be merged, in input order; raw bytes in flight are bounded per
 //! reader ([`Reader::inflight`]), so memory stays bounded too.
 
 use std::cell::RefCell;
 use std::collections::{BTreeMap, HashMap};
 use std::io::{self, Read};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::mpsc::{Receiver, Sender, channel};
 use std::sync::{Condvar, Mutex};
 
@@ -52,11 +53,32 @@ pub(crate) struct Reader<'a> {
     /// Buffers of evaluated chunks, reused: fresh 4 MiB buffers would cost
     /// a page fault and a zeroed page every 4 KiB.
     pub spare: &'a Mutex<Vec<Vec<u8>>>,
+    /// Readers running now, and the pool's threads: when there are as
+    /// many readers as threads, each reader evaluates its own chunks.
+    pub active: &'a AtomicUsize,
+    pub threads: usize,
+}
+
+/// Counts a reader in [`Reader::active`] while it runs.
+struct Active<'a>(&'a AtomicUsize);
+
+impl<'a> Active<'a> {
+    fn enter(count: &'a AtomicUsize) -> Self {
+        count.fetch_add(1, Ordering::Relaxed);
+        Active(count)
+    }
+}
+
+impl Drop for Active<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::Relaxed);
+    }
 }
 
 impl Reader<'_> {
     /// Reads `input` to its end, sending each evaluated chunk, then `End`.
     pub fn read(&self, input: &Input, tx: &Sender<Msg>) {
+        let _active = Active::enter(self.active);
         let gate = Gate::new(self.inflight);
         let result = self.pool.in_place_scope(|scope| -> io::Result<()> {
             let reader = input.reader_with(self.decoding)?;
@@ -86,28 +108,57 @@ impl Reader<'_> {
                 } else {
                     0
                 };
-                gate.enter();
-                let (gate, tx) = (&gate, tx.clone());
-                scope.spawn(move |_| {
-                    let bytes = &buf[start..end];
-                    let out = WORKER.with_borrow_mut(|w| {
-                        w.run(self.set, self.filters, bytes)
+                if self.inline(input) {
+                    self.evaluate(seq, buf, start..end, tx);
+                } else {
+                    gate.enter();
+                    let (gate, tx) = (&gate, tx.clone());
+                    scope.spawn(move |_| {
+                        self.evaluate(seq, buf, start..end, &tx);
+                        gate.leave();
                     });
-                    let len = bytes.len() as u64;
-                    // The merger may be gone (the run stopped): fine.
-                    let _ = tx.send(Msg::Chunk { seq, len, out });
-                    if let Ok(mut spare) = self.spare.lock()
-                        && spare.len() < 4 * self.inflight
-                    {
-                        spare.push(buf);
-                    }
-                    gate.leave();
-                });
+                }
                 seq += 1;
             }
             Ok(())
         });
         let _ = tx.send(Msg::End(result));
+    }
+}
+
+impl Reader<'_> {
+    /// Whether to evaluate a chunk on the reader's own thread rather
+    /// than the pool's: when there are readers enough to keep every
+    /// worker busy, as several gzip files are. The chunk is then still in
+    /// this core's cache and no thread waits on another (measured: four
+    /// .gz files +7 %). A lone reader always hands its chunks over, even
+    /// with one worker, so that one core inflates while another
+    /// evaluates; so does a blob's, which waits on the network.
+    fn inline(&self, input: &Input) -> bool {
+        !input.is_blob()
+            && self.active.load(Ordering::Relaxed) >= self.threads.max(2)
+    }
+
+    /// Evaluates one chunk (`buf[range]`), sends it, and keeps the
+    /// buffer for reuse.
+    fn evaluate(
+        &self,
+        seq: u64,
+        buf: Vec<u8>,
+        range: std::ops::Range<usize>,
+        tx: &Sender<Msg>,
+    ) {
+        let bytes = &buf[range];
+        let out =
+            WORKER.with_borrow_mut(|w| w.run(self.set, self.filters, bytes));
+        let len = bytes.len() as u64;
+        // The merger may be gone (the run stopped): fine.
+        let _ = tx.send(Msg::Chunk { seq, len, out });
+        if let Ok(mut spare) = self.spare.lock()
+            && spare.len() < 4 * self.inflight
+        {
+            spare.push(buf);
+        }
     }
 }
 

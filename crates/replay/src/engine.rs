@@ -4,7 +4,7 @@
 //! stays bounded whatever the input size.
 
 use std::collections::{BTreeMap, HashSet};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
@@ -453,6 +453,7 @@ impl<'s> Replayer<'s> {
         };
         let cancel = AtomicBool::new(false);
         let spare = Mutex::new(Vec::new());
+        let active = AtomicUsize::new(0);
         let reader = Reader {
             set: self.set,
             filters: &filters,
@@ -462,6 +463,8 @@ impl<'s> Replayer<'s> {
             inflight: threads * 2,
             cancel: &cancel,
             spare: &spare,
+            active: &active,
+            threads,
         };
         let streamed: Vec<bool> = inputs
             .iter()

@@ -44,6 +44,14 @@ fn same_output_for_every_strategy() {
             }),
         ),
         (
+            // Three readers for one worker: readers evaluate their own
+            // chunks (the pool is the other way).
+            "readers evaluating",
+            opts(|b| {
+                b.threads(1).lookahead(3);
+            }),
+        ),
+        (
             "mapped",
             opts(|b| {
                 b.threads(2).mmap(unsafe { MmapChoice::auto() });
