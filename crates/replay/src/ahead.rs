@@ -4,9 +4,9 @@
 //! read, or evaluates it itself when enough readers run to keep every
 //! worker busy. Up to `lookahead` inputs are read at once, so several
 //! gzip files inflate in parallel (inflating is single-threaded per file)
-//! and blobs download while earlier ones are evaluated. Only results wait for their
-//! turn to be merged, in input order; raw bytes in flight are bounded per
-//! reader ([`Reader::inflight`]), so memory stays bounded too.
+//! and blobs download while earlier ones are evaluated. Only results wait
+//! for their turn to be merged, in input order; raw bytes in flight are
+//! bounded per reader ([`Reader::inflight`]), so memory stays bounded too.
 
 use std::cell::RefCell;
 use std::collections::{BTreeMap, HashMap};
@@ -53,8 +53,8 @@ pub(crate) struct Reader<'a> {
     /// Buffers of evaluated chunks, reused: fresh 4 MiB buffers would cost
     /// a page fault and a zeroed page every 4 KiB.
     pub spare: &'a Mutex<Vec<Vec<u8>>>,
-    /// Readers running now, and the pool's threads: when there are as
-    /// many readers as threads, each reader evaluates its own chunks.
+    /// Readers running now, and the pool's threads: see
+    /// [`Reader::inline`].
     pub active: &'a AtomicUsize,
     pub threads: usize,
 }
@@ -124,9 +124,7 @@ impl Reader<'_> {
         });
         let _ = tx.send(Msg::End(result));
     }
-}
 
-impl Reader<'_> {
     /// Whether to evaluate a chunk on the reader's own thread rather
     /// than the pool's: when there are readers enough to keep every
     /// worker busy, as several gzip files are. The chunk is then still in
